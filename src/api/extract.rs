@@ -1,0 +1,180 @@
+//! Request extractors and the error handlers that keep every failure in problem+json:
+//! malformed JSON → 400, well-formed JSON with bad values → 422 with the failing field,
+//! bad query strings → 422, unparsable path ids → 404, oversized bodies → 413.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, DomainError, ErrorCode, FieldErrors, PROBLEM_JSON, Problem};
+
+/// Largest accepted JSON body, stored in app data by `startup`.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body parsed with precise errors (the failing field's path in `errors`).
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(256 * 1024, |l| l.0);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        let declared_too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|len| len > limit);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::new(ErrorCode::UnsupportedMediaType, "expected Content-Type: application/json"));
+            }
+            if declared_too_large {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| AppError::new(ErrorCode::BadRequest, format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> AppError {
+    AppError::new(ErrorCode::PayloadTooLarge, format!("the body exceeds {limit} bytes"))
+}
+
+/// Parses JSON, telling syntax errors (400) from value errors (422 naming the field).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(value) => Ok(value),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Syntax
+                | serde_json::error::Category::Eof
+                | serde_json::error::Category::Io => {
+                    Err(AppError::new(ErrorCode::MalformedJson, format!("malformed JSON: {inner}")))
+                }
+                serde_json::error::Category::Data => {
+                    let message = strip_position(&inner.to_string());
+                    let field = missing_field(&message)
+                        .map(|f| if path == "." { f.to_owned() } else { format!("{path}.{f}") })
+                        .unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });
+                    let mut errors = FieldErrors::new();
+                    errors.insert(field.clone(), vec![message.clone()]);
+                    Err(AppError::Client(DomainError {
+                        code: ErrorCode::ValidationFailed,
+                        detail: format!("{field}: {message}"),
+                        errors,
+                        status: None,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 12"; clients do not need it.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// "missing field `email`" → "email".
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// Query strings that do not parse → 422 naming the problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = err.to_string();
+        let field = message.split('`').nth(1).map(str::to_owned).unwrap_or_else(|| "query".to_owned());
+        AppError::Client(DomainError::field(&field, message)).into()
+    })
+}
+
+/// Path segments that do not parse (e.g. a malformed UUID) name no resource → 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, _req| AppError::not_found("resource").into())
+}
+
+/// Rewrites any error response that is not problem+json yet (unknown route, wrong method,
+/// actix's own 4xx) into problem+json, so every failure has the same shape.
+pub fn problem_for_plain_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status().as_u16();
+    let code = match status {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::RateLimited,
+        503 => ErrorCode::ServiceUnavailable,
+        s if s >= 500 => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    let detail = match code {
+        ErrorCode::NotFound => format!("no route for {} {}", res.request().method(), res.request().path()),
+        ErrorCode::MethodNotAllowed => format!("{} is not allowed on {}", res.request().method(), res.request().path()),
+        ErrorCode::Internal => "an unexpected error occurred".to_owned(),
+        other => other.title().to_owned(),
+    };
+    let problem = Problem::new(code, status, detail, FieldErrors::new());
+    let (req, res) = res.into_parts();
+    let mut new_res = problem.response();
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new_res.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    *new_res.status_mut() = res.status();
+    let new_res: actix_web::HttpResponse<BoxBody> = new_res;
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new_res).map_into_right_body()))
+}

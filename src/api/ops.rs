@@ -1,0 +1,60 @@
+//! Operational endpoints at the server root: liveness, readiness, metrics.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the process answers.
+    pub status: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` when every dependency answers.
+    pub status: &'static str,
+    /// `ok` when the database answered a query.
+    pub database: &'static str,
+    /// `sqlite` or `postgres`.
+    pub backend: crate::db::Backend,
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is alive", body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers. 503 problem+json otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "A dependency is down", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    state.db.ping().await.map_err(|e| match e {
+        AppError::Unavailable(source) => AppError::Unavailable(source.context("readiness check")),
+        other => AppError::Unavailable(anyhow::anyhow!("readiness check failed: {other}")),
+    })?;
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", backend: state.db.backend() }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let (pool_connections, pool_idle, pool_max) = state.db.pool_state();
+    let (jobs_pending, jobs_failed) = crate::jobs::queue_depth(&state.db).await.unwrap_or((-1, -1));
+    let body = state.metrics.render(&crate::metrics::Gauges {
+        pool_connections,
+        pool_idle,
+        pool_max,
+        jobs_pending,
+        jobs_failed,
+    });
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
+}

@@ -1,0 +1,252 @@
+//! Typed settings: `config/default.toml` → `config/<TT_ENV>.toml` → `TT__SECTION__KEY` env.
+//!
+//! Settings are built once in `main` (or by a test) and passed down explicitly; there is no
+//! global. `Settings::validate` refuses configurations that must never reach production.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// `config/default.toml`, compiled into the binary as the base layer.
+const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// The JWT secret shipped in `config/default.toml`; production refuses to start with it.
+pub const DEFAULT_JWT_SECRET: &str = "dev-only-secret-change-me-in-production-0123456789";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `development` unless `TT_ENV` says otherwise; not read from files.
+    #[serde(default)]
+    pub env: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub jobs: JobSettings,
+    pub log: LogSettings,
+    pub search: SearchSettings,
+    pub matching: MatchingSettings,
+    pub contracts: ContractSettings,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    fn from_env_var(value: Option<&str>) -> anyhow::Result<Self> {
+        match value.unwrap_or("development") {
+            "development" | "dev" | "" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => anyhow::bail!("TT_ENV must be development, test or production, not {other:?}"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Base URL used in links sent by email.
+    pub public_base_url: String,
+    /// Seconds the server waits for in-flight requests on shutdown.
+    pub shutdown_timeout_secs: u64,
+    /// Origins allowed by CORS; empty means no CORS headers at all (same-origin clients only).
+    #[serde(default)]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: Secret,
+    pub pool_max_size: u32,
+    pub pool_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub access_token_secs: i64,
+    pub refresh_token_days: i64,
+    pub email_token_hours: i64,
+    pub login_per_ip_per_minute: u32,
+    pub account_lock_failures: u32,
+    pub account_lock_minutes: i64,
+    /// argon2id memory cost in KiB, iterations and lanes.
+    pub argon2_m_kib: u32,
+    pub argon2_t: u32,
+    pub argon2_p: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+    Log,
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<Secret>,
+    pub file_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Seconds between worker polls; 0 disables the in-process worker (tests drive jobs).
+    pub interval_secs: u64,
+    pub max_attempts: i32,
+    /// How long a claimed job stays locked before another worker may retry it.
+    pub lease_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    /// `pretty` for people, `json` for log shippers (forced in production).
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    /// Seconds between catch-up passes that pull listing changes made by other instances.
+    pub catchup_secs: u64,
+    /// Memory budget of the index writer, in MiB.
+    pub writer_heap_mib: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingSettings {
+    /// Candidates taken from the text index before structured re-ranking.
+    pub candidates: usize,
+    pub weight_text: f32,
+    pub weight_field_same: f32,
+    pub weight_field_related: f32,
+    pub weight_trl: f32,
+    pub weight_budget: f32,
+    pub weight_region: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractSettings {
+    /// Legal minimum share of transfer income for inventors, in basis points (促进科技成果转化法 Art. 45).
+    pub inventor_min_share_bp: i32,
+}
+
+/// A string that never appears in logs or `Debug` output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Settings {
+    /// Loads the layered configuration from `config_dir` and the process environment.
+    pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
+        let env = Environment::from_env_var(std::env::var("TT_ENV").ok().as_deref())?;
+        Self::load_for(config_dir, env)
+    }
+
+    pub fn load_for(config_dir: &Path, env: Environment) -> anyhow::Result<Self> {
+        let builder = config::Config::builder()
+            // The defaults are compiled in, so the binary runs from any directory; a
+            // `config/default.toml` on disk (the same file) may override them.
+            .add_source(config::File::from_str(EMBEDDED_DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(config_dir.join("default.toml")).required(false))
+            .add_source(config::File::from(config_dir.join(format!("{}.toml", env.as_str()))).required(false))
+            .add_source(
+                config::Environment::with_prefix("TT")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.cors_allowed_origins")
+                    .try_parsing(true),
+            );
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.env = env;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Refuses configurations that are unsafe or meaningless.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.env == Environment::Production {
+            anyhow::ensure!(
+                self.auth.jwt_secret.expose() != DEFAULT_JWT_SECRET,
+                "TT_ENV=production refuses the default JWT secret: set TT__AUTH__JWT_SECRET"
+            );
+            anyhow::ensure!(
+                self.mail.transport == MailTransportKind::Smtp,
+                "TT_ENV=production needs TT__MAIL__TRANSPORT=smtp"
+            );
+        }
+        anyhow::ensure!(self.auth.jwt_secret.expose().len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+        anyhow::ensure!(self.auth.access_token_secs > 0, "auth.access_token_secs must be positive");
+        anyhow::ensure!(self.database.pool_max_size > 0, "database.pool_max_size must be positive");
+        anyhow::ensure!(
+            (0..=10_000).contains(&self.contracts.inventor_min_share_bp),
+            "contracts.inventor_min_share_bp must be within 0..=10000"
+        );
+        crate::db::DatabaseUrl::parse(self.database.url.expose())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! Storage: an r2d2 pool of [`AnyConnection`] (SQLite or PostgreSQL, chosen by URL scheme)
+//! and the one way handlers reach it: [`Db::tx`] / [`Db::read`], which run a closure inside
+//! one transaction on the blocking thread pool. Nothing async ever holds a connection.
+
+pub mod conn;
+pub mod migrate;
+pub mod schema;
+pub mod time;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+
+pub use conn::AnyConnection;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `database.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://<path>`: the path to the database file.
+    Sqlite(String),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| anyhow::anyhow!("database.url must start with sqlite:// or postgres://"))?;
+        anyhow::ensure!(!path.is_empty(), "database.url names no SQLite file");
+        anyhow::ensure!(
+            !path.starts_with(":memory:"),
+            "in-memory SQLite gives every pooled connection its own database; use a file"
+        );
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+pub type Pool = diesel::r2d2::Pool<conn::Manager>;
+
+/// The database handle kept in application state.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool. For SQLite the file (and its directory) is created and switched to WAL
+    /// once, before the pool exists: doing it per connection races for the write lock.
+    pub fn connect(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut conn = AnyConnection::open(url)?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(conn::Manager::new(url.clone()))?;
+        Ok(Self { pool, backend: url.backend() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// (open connections, idle connections, max size) for metrics.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections, self.pool.max_size())
+    }
+
+    /// Runs `f` in one read-write transaction on the blocking pool. On SQLite the
+    /// transaction is `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of
+    /// failing when a read lock would have to be upgraded.
+    pub async fn tx<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        blocking(move || {
+            let mut conn = pool.get()?;
+            write_tx(&mut conn, f)
+        })
+        .await
+    }
+
+    /// Runs `f` in one read-only (deferred) transaction: a consistent snapshot, no write lock.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        blocking(move || {
+            let mut conn = pool.get()?;
+            let conn: &mut AnyConnection = &mut conn;
+            conn.transaction(f)
+        })
+        .await
+    }
+
+    /// `tx` for code already on a blocking thread (CLI commands, benchmarks, job runners).
+    pub fn tx_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
+        let mut conn = self.pool.get()?;
+        write_tx(&mut conn, f)
+    }
+
+    /// A raw pooled connection for code that manages its own transactions (migrations, tests).
+    pub fn conn(&self) -> AppResult<diesel::r2d2::PooledConnection<conn::Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Checks that the database answers (readiness).
+    pub async fn ping(&self) -> AppResult<()> {
+        let pool = self.pool.clone();
+        blocking(move || {
+            let mut conn = pool.get()?;
+            conn.batch_execute("SELECT 1").map_err(|e| AppError::Unavailable(e.into()))
+        })
+        .await
+    }
+}
+
+/// Runs `f` in a write transaction on `conn` (see [`Db::tx`]).
+pub fn write_tx<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
+    match conn {
+        AnyConnection::Postgresql(_) => conn.transaction(f),
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(err) => {
+                    if let Err(rollback) = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)
+                    {
+                        tracing::error!(error = %rollback, "rollback failed");
+                    }
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// Runs blocking work on tokio's blocking pool, mapping a panic or cancellation to a 500.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)?
+}
+
+/// Runs a statement that must touch exactly one row; zero rows is `on_zero`.
+pub fn expect_one(rows: usize, on_zero: impl FnOnce() -> AppError) -> AppResult<()> {
+    if rows == 0 { Err(on_zero()) } else { Ok(()) }
+}

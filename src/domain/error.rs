@@ -1,0 +1,217 @@
+//! Business failure vocabulary shared by every layer.
+//!
+//! `ErrorCode` is the stable machine code clients see in problem+json `code`. Each code has
+//! a default HTTP status (a plain number: the domain does not know HTTP); `docs/api-design.md`
+//! lists every code and a test keeps the two in step.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $status:literal, $title:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode { $($variant),* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// Default HTTP status for this code.
+            pub fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status),* }
+            }
+
+            /// Short human title (problem+json `title`).
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title),* }
+            }
+
+            /// The stable snake_case code (same as the serde form).
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code),* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = "malformed_json", 400, "Malformed JSON";
+    BadRequest = "bad_request", 400, "Bad request";
+    Unauthorized = "unauthorized", 401, "Authentication required";
+    InvalidCredentials = "invalid_credentials", 401, "Invalid email or password";
+    InvalidToken = "invalid_token", 401, "Invalid or expired token";
+    Forbidden = "forbidden", 403, "Not allowed";
+    OrganizationNotVerified = "organization_not_verified", 403, "Organization not verified";
+    IntegrityVeto = "integrity_veto", 403, "Barred by a research-integrity veto";
+    NotFound = "not_found", 404, "Not found";
+    MethodNotAllowed = "method_not_allowed", 405, "Method not allowed";
+    Conflict = "conflict", 409, "Conflict";
+    EmailTaken = "email_taken", 409, "Email already registered";
+    CreditCodeTaken = "credit_code_taken", 409, "Credit code already registered";
+    AlreadyInOrganization = "already_in_organization", 409, "User already belongs to an organization";
+    InvalidStateTransition = "invalid_state_transition", 409, "Transition not allowed from the current state";
+    DuplicateConnection = "duplicate_connection", 409, "A live connection request already exists";
+    DuplicateBid = "duplicate_bid", 409, "The organization already has a live bid";
+    BiddingClosed = "bidding_closed", 409, "Bidding is closed";
+    ConflictOfInterest = "conflict_of_interest", 409, "Conflict of interest";
+    ScoresIncomplete = "scores_incomplete", 409, "Not every assigned expert has scored every bid";
+    VoucherBudgetExceeded = "voucher_budget_exceeded", 409, "Voucher program budget exceeded";
+    EnterpriseCapExceeded = "enterprise_cap_exceeded", 409, "Per-enterprise cap exceeded";
+    ApplicationsClosed = "applications_closed", 409, "Applications are closed";
+    SettlementClosed = "settlement_closed", 409, "Settlement period is over";
+    VoucherNotActive = "voucher_not_active", 409, "Voucher is not active";
+    IdempotencyKeyReused = "idempotency_key_reused", 409, "Idempotency key reused with a different request";
+    PayloadTooLarge = "payload_too_large", 413, "Payload too large";
+    UnsupportedMediaType = "unsupported_media_type", 415, "Unsupported media type";
+    ValidationFailed = "validation_failed", 422, "Validation failed";
+    InventorShareTooLow = "inventor_share_too_low", 422, "Inventor share below the legal minimum";
+    RateLimited = "rate_limited", 429, "Too many requests";
+    Internal = "internal", 500, "Internal server error";
+    ServiceUnavailable = "service_unavailable", 503, "Service unavailable";
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Field name → messages, as rendered in problem+json `errors`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// A business outcome that is not success: a code, a human detail and optional field errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: FieldErrors,
+    /// Overrides the code's default status where the contract says so
+    /// (e.g. `integrity_veto` is 409 when assigning an expert).
+    pub status: Option<u16>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into(), errors: FieldErrors::new(), status: None }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// A 422 naming one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.clone()]);
+        Self { code: ErrorCode::ValidationFailed, detail: format!("{field}: {message}"), errors, status: None }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
+    }
+
+    pub fn transition(entity: &str, from: &str, action: &str) -> Self {
+        Self::new(ErrorCode::InvalidStateTransition, format!("{entity} in status `{from}` does not allow `{action}`"))
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+/// Collects per-field validation messages and turns them into one 422.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: FieldErrors,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+        self.errors.entry(field.to_owned()).or_default().push(message.into());
+        self
+    }
+
+    /// Checks a required, trimmed, non-empty text of at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        let len = value.trim().chars().count();
+        if len == 0 {
+            self.add(field, "must not be empty");
+        } else if len > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let detail = self
+            .errors
+            .iter()
+            .map(|(field, msgs)| format!("{field}: {}", msgs.join("; ")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(DomainError { code: ErrorCode::ValidationFailed, detail, errors: self.errors, status: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/api-design.md lists every code with its status, and nothing else.
+    #[test]
+    fn every_code_is_documented_with_its_status() {
+        let doc = include_str!("../../docs/api-design.md");
+        for code in ErrorCode::ALL {
+            let row = format!("| `{}` | {} |", code.as_str(), code.status());
+            assert!(doc.contains(&row), "docs/api-design.md lacks the row {row}");
+        }
+        let documented = doc.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(documented, ErrorCode::ALL.len(), "docs/api-design.md documents codes that no longer exist");
+    }
+
+    #[test]
+    fn code_strings_match_serde() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap_or_default();
+            assert_eq!(json, code.as_str());
+        }
+    }
+
+    #[test]
+    fn validator_collects_fields() {
+        let mut v = Validator::new();
+        v.text("title", "  ", 10).text("summary", "ok", 10).check(false, "trl", "must be 1..9");
+        let err = v.finish().err().unwrap_or_else(|| DomainError::new(ErrorCode::Internal, ""));
+        assert_eq!(err.code, ErrorCode::ValidationFailed);
+        assert_eq!(err.errors.keys().collect::<Vec<_>>(), vec!["title", "trl"]);
+    }
+}

@@ -1,0 +1,198 @@
+//! `AppError`: the one error type handlers and use cases return, and the only place that
+//! renders HTTP problem+json (RFC 7807) with a stable `code`.
+//!
+//! Client-caused failures carry a code and a 4xx status. Anything unexpected is `Internal`:
+//! logged once with its cause chain and the caller's location, answered as an opaque 500.
+
+use std::fmt;
+use std::panic::Location;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub use crate::domain::error::{DomainError, ErrorCode, FieldErrors, Validator};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+pub enum AppError {
+    /// A failure the client can act on (4xx), or a deliberate 503.
+    Client(DomainError),
+    /// A rate limit: 429 with `Retry-After`.
+    RateLimited { retry_after_secs: u64, detail: String },
+    /// A bug or an infrastructure failure: logged, answered as an opaque 500.
+    Internal { source: anyhow::Error, location: &'static Location<'static> },
+    /// The database (or another dependency) is unreachable: 503, logged once.
+    Unavailable(anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::Client(DomainError::new(code, detail))
+    }
+
+    #[track_caller]
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self::Internal { source: source.into(), location: Location::caller() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::Client(DomainError::not_found(what))
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Client(DomainError::forbidden(detail))
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Client(DomainError::field(field, message))
+    }
+
+    /// The machine code this error renders with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Client(e) => e.code,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal { .. } => ErrorCode::Internal,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+        }
+    }
+
+    /// Maps a diesel unique violation to `code`, leaving every other error as it is.
+    pub fn on_unique(err: diesel::result::Error, code: ErrorCode, detail: &str) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::new(code, detail),
+            other => other.into(),
+        }
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Client(e) => write!(f, "Client({e})"),
+            Self::RateLimited { retry_after_secs, .. } => write!(f, "RateLimited({retry_after_secs}s)"),
+            Self::Internal { source, location } => write!(f, "Internal at {location}: {source:?}"),
+            Self::Unavailable(e) => write!(f, "Unavailable: {e:?}"),
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Client(e) => write!(f, "{e}"),
+            Self::RateLimited { detail, .. } => f.write_str(detail),
+            Self::Internal { source, .. } => write!(f, "internal error: {source}"),
+            Self::Unavailable(e) => write!(f, "service unavailable: {e}"),
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        Self::Client(e)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    #[track_caller]
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::Error;
+        match e {
+            Error::NotFound => Self::not_found("resource"),
+            Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(e.into()),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(e.into())
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`urn:techtransfer:problem:<code>`).
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub code: ErrorCode,
+    pub detail: String,
+    /// Per-field messages (validation failures).
+    #[serde(skip_serializing_if = "FieldErrors::is_empty")]
+    #[schema(value_type = Object)]
+    pub errors: FieldErrors,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, status: u16, detail: impl Into<String>, errors: FieldErrors) -> Self {
+        Self {
+            type_: format!("urn:techtransfer:problem:{}", code.as_str()),
+            title: code.title().to_owned(),
+            status,
+            code,
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(self).unwrap_or_default();
+        HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_JSON)).body(body)
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        let status = match self {
+            Self::Client(e) => e.status.unwrap_or_else(|| e.code.status()),
+            other => other.code().status(),
+        };
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code().as_u16();
+        let problem = match self {
+            Self::Client(e) => Problem::new(e.code, status, e.detail.clone(), e.errors.clone()),
+            Self::RateLimited { detail, .. } => {
+                Problem::new(ErrorCode::RateLimited, status, detail.clone(), FieldErrors::new())
+            }
+            Self::Internal { source, location } => {
+                tracing::error!(error.chain = %chain(source), error.location = %location, "unexpected error");
+                Problem::new(ErrorCode::Internal, status, "an unexpected error occurred", FieldErrors::new())
+            }
+            Self::Unavailable(source) => {
+                tracing::warn!(error.chain = %chain(source), "dependency unavailable");
+                Problem::new(
+                    ErrorCode::ServiceUnavailable,
+                    status,
+                    "the service is temporarily unavailable",
+                    FieldErrors::new(),
+                )
+            }
+        };
+        let mut response = problem.response();
+        if let Self::RateLimited { retry_after_secs, .. } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// "outer: inner: root" for logs.
+fn chain(err: &anyhow::Error) -> String {
+    err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}

@@ -1,0 +1,18 @@
+//! 科技成果转化平台: the technology-transfer marketplace backend.
+//!
+//! Layers (see docs/architecture in README): `api` (HTTP) → `service` (use cases, one
+//! transaction each) → `db` (queries) and `domain` (pure rules). `domain` imports nothing
+//! from the crate.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod jobs;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,40 @@
+//! The `techtransfer` binary: `serve` (default), `migrate`, `create-admin`, `seed-demo`,
+//! `openapi`. See `techtransfer help`.
+
+use std::path::PathBuf;
+
+use techtransfer::cli::{Command, USAGE};
+use techtransfer::config::Settings;
+use techtransfer::startup::{Application, open_database};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = Command::parse(&args);
+    if matches!(command.name.as_str(), "help" | "-h") || command.flag("help").is_some() {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    if command.name == "openapi" {
+        use utoipa::OpenApi;
+        println!("{}", techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?);
+        return Ok(());
+    }
+    let config_dir = std::env::var("TT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"));
+    let settings = Settings::load(&config_dir)?;
+    techtransfer::telemetry::init(&settings.log, settings.env, std::io::stdout);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match command.name.as_str() {
+        "serve" => actix_web::rt::System::with_tokio_rt(|| runtime).block_on(async move {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+            Ok(())
+        }),
+        "migrate" => runtime.block_on(async move {
+            open_database(&settings).await?;
+            println!("migrations are up to date");
+            Ok(())
+        }),
+        other => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}

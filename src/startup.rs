@@ -1,0 +1,158 @@
+//! Builds the application (database, migrations, state, HTTP server, background worker) and
+//! runs it until a shutdown signal.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::api;
+use crate::api::extract::{BodyLimit, path_config, problem_for_plain_errors, query_config};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{DatabaseUrl, Db};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// What differs between production and tests when building the app.
+pub struct BuildOptions {
+    pub clock: Clock,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self { clock: Clock::system() }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let url = DatabaseUrl::parse(settings.database.url.expose())?;
+    let max = settings.database.pool_max_size;
+    let timeout = Duration::from_secs(settings.database.pool_timeout_secs);
+    let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
+        let db = Db::connect(&url, max, timeout)?;
+        let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let applied = crate::db::migrate::run_pending(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+        Ok(db)
+    })
+    .await??;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, BuildOptions::default()).await
+    }
+
+    pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        let db = open_database(&settings).await?;
+        let settings = Arc::new(settings);
+        let state =
+            AppState { db, settings: settings.clone(), clock: options.clock, metrics: Arc::new(Metrics::default()) };
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let server = http_server(state.clone(), listener)?;
+
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let mut background = Vec::new();
+        if settings.jobs.interval_secs > 0 {
+            let interval = Duration::from_secs(settings.jobs.interval_secs);
+            background.push(tokio::spawn(crate::jobs::worker(state.clone(), interval, shutdown_rx.clone())));
+        }
+        tracing::info!(port, backend = ?state.db.backend(), "server listening");
+        Ok(Self { port, server, state, shutdown, background })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish), then stops the
+    /// background tasks.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        for task in self.background {
+            let _ = task.await;
+        }
+        tracing::info!("server stopped");
+        result
+    }
+}
+
+fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let settings = state.settings.clone();
+    let limit = settings.server.body_limit_bytes;
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(BodyLimit(limit))
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(query_config())
+            .app_data(path_config())
+            .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(from_fn(observe))
+            .wrap(TracingLogger::default())
+            .configure(api::configure)
+            .default_service(web::to(api::not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Records per-route metrics and returns the request id as `X-Request-Id`.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    let mut res = next.call(req).await?;
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    if let Some(state) = state {
+        state.metrics.observe(&method, &route, status, started.elapsed());
+    }
+    if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(REQUEST_ID.clone(), id);
+    }
+    if status >= 500 {
+        tracing::warn!(status, route = %route, "request failed");
+    }
+    Ok(res)
+}

@@ -1,0 +1,7 @@
+//! The API test suite: one binary, run once per backend (`TT_TEST_BACKEND=sqlite|postgres`).
+
+// Tests fail by panicking; unwrap/expect are the assertion style here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod ops;

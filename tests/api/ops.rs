@@ -1,0 +1,98 @@
+//! Foundation: operational endpoints, problem+json, OpenAPI, docs, migrations, backends.
+
+use crate::helpers::{TestDb, backend, spawn_app};
+use techtransfer::db::{AnyConnection, Backend, DatabaseUrl};
+
+/// Fails the run when PostgreSQL was required (CI's second pass) but the suite ran on
+/// something else, so "the PostgreSQL tests did not run" is a red build.
+#[tokio::test]
+async fn backend_sentinel() {
+    let app = spawn_app().await;
+    let body = app.get("/readyz", None).await.expect(200);
+    let expected = match backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["backend"], expected);
+    if std::env::var("TT_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        assert_eq!(body["backend"], "postgres", "TT_TEST_REQUIRE_POSTGRES=1 but the suite ran on {expected}");
+        if let Ok(path) = std::env::var("TT_TEST_SENTINEL_FILE") {
+            std::fs::write(path, "PostgreSQL suite ran").expect("write sentinel");
+        }
+    }
+}
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.expect(200)["status"], "ok");
+    assert!(res.headers.get("x-request-id").is_some(), "request id header");
+    let ready = app.get("/readyz", None).await.expect(200);
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"], "ok");
+}
+
+#[tokio::test]
+async fn unknown_route_and_wrong_method_are_problem_json() {
+    let app = spawn_app().await;
+    app.get("/api/v1/no-such-thing", None).await.problem(404, "not_found");
+    app.get("/nope", None).await.problem(404, "not_found");
+    let res = app.raw(app.client.delete(app.url("/healthz"))).await;
+    res.problem(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let app = spawn_app().await;
+    app.get("/healthz", None).await.expect(200);
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.text.contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        "{}",
+        res.text
+    );
+    assert!(res.text.contains("http_request_duration_seconds_bucket"));
+    assert!(res.text.contains("db_pool_connections{state=\"max\"}"));
+    assert!(res.text.contains("jobs_queue_depth{status=\"pending\"} 0"));
+}
+
+#[tokio::test]
+async fn openapi_document_is_valid_openapi_3() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.expect(200);
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."), "{doc}");
+    assert!(doc["info"]["title"].is_string());
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn docs_page_is_served_without_network() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs", None).await;
+    assert!(matches!(redirect.status, 301 | 302 | 307 | 308), "status {}", redirect.status);
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("swagger-ui"), "{}", page.text);
+    // Every asset is relative: nothing is fetched from a CDN.
+    assert!(!page.text.contains("http://") && !page.text.contains("https://"), "{}", page.text);
+    let bundle = app.get("/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(bundle.status, 200);
+    let init = app.get("/docs/swagger-initializer.js", None).await;
+    assert!(init.text.contains("/api/v1/openapi.json"), "{}", init.text);
+}
+
+#[tokio::test]
+async fn migrations_run_up_down_up() {
+    let db = TestDb::new();
+    let url = DatabaseUrl::parse(db.url()).expect("url");
+    let mut conn = AnyConnection::open(&url).expect("open");
+    let reverted = techtransfer::db::migrate::revert_all(&mut conn).expect("down");
+    assert!(!reverted.is_empty());
+    let applied = techtransfer::db::migrate::run_pending(&mut conn).expect("up again");
+    assert_eq!(applied.len(), reverted.len());
+    assert!(techtransfer::db::migrate::run_pending(&mut conn).expect("idempotent").is_empty());
+}
