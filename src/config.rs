@@ -130,7 +130,6 @@ pub struct MailSettings {
 pub struct JobSettings {
     /// Seconds between worker polls; 0 disables the in-process worker (tests drive jobs).
     pub interval_secs: u64,
-    pub max_attempts: i32,
     /// How long a claimed job stays locked before another worker may retry it.
     pub lease_secs: i64,
 }

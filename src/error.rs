@@ -183,6 +183,9 @@ impl ResponseError for AppError {
             }
         };
         let mut response = problem.response();
+        if problem.status == 401 {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Self::RateLimited { retry_after_secs, .. } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

@@ -5,6 +5,7 @@
 //! from the crate.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,7 +13,9 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod metrics;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -7,7 +7,17 @@ use techtransfer::cli::{Command, USAGE};
 use techtransfer::config::Settings;
 use techtransfer::startup::{Application, open_database};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = Command::parse(&args);
     if matches!(command.name.as_str(), "help" | "-h") || command.flag("help").is_some() {
@@ -35,6 +45,30 @@ fn main() -> anyhow::Result<()> {
             println!("migrations are up to date");
             Ok(())
         }),
+        "create-admin" => {
+            let email = techtransfer::domain::account::normalize_email(command.required("email")?)
+                .ok_or_else(|| anyhow::anyhow!("--email is not a valid address"))?;
+            let password = command.required("password")?.to_owned();
+            anyhow::ensure!(
+                password.chars().count() >= techtransfer::domain::account::PASSWORD_MIN_CHARS,
+                "--password must be at least {} characters",
+                techtransfer::domain::account::PASSWORD_MIN_CHARS
+            );
+            let name = command.flag("name").unwrap_or("平台管理员").to_owned();
+            runtime.block_on(async move {
+                let db = open_database(&settings).await?;
+                let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
+                let hash = hashing.hash(&password)?;
+                let now = chrono::Utc::now();
+                let (user, created) = db
+                    .tx(move |c| techtransfer::service::accounts::create_admin(c, &email, &hash, &name, now))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let verb = if created { "created" } else { "promoted" };
+                println!("{verb} administrator {} ({})", user.email, user.id);
+                Ok(())
+            })
+        }
         other => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
     }
 }

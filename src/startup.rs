@@ -14,9 +14,13 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
 use crate::api::extract::{BodyLimit, path_config, problem_for_plain_errors, query_config};
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHashing;
+use crate::auth::rate_limit::IpLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, Db};
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -65,8 +69,16 @@ impl Application {
     pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
         let db = open_database(&settings).await?;
         let settings = Arc::new(settings);
-        let state =
-            AppState { db, settings: settings.clone(), clock: options.clock, metrics: Arc::new(Metrics::default()) };
+        let state = AppState {
+            db,
+            clock: options.clock,
+            metrics: Arc::new(Metrics::default()),
+            mailer: Mailer::from_settings(&settings.mail)?,
+            jwt: JwtKeys::new(settings.auth.jwt_secret.expose(), settings.auth.access_token_secs),
+            passwords: PasswordHashing::new(&settings.auth)?,
+            login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
+            settings: settings.clone(),
+        };
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();

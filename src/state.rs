@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHashing;
+use crate::auth::rate_limit::IpLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -13,4 +17,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
+    pub mailer: Mailer,
+    pub jwt: JwtKeys,
+    pub passwords: PasswordHashing,
+    pub login_limiter: Arc<IpLimiter>,
 }

@@ -178,3 +178,83 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
     let new_res: actix_web::HttpResponse<BoxBody> = new_res;
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new_res).map_into_right_body()))
 }
+
+/// The caller, authenticated by a valid access token (`Authorization: Bearer …`).
+/// Extraction fails with 401 before the handler runs; what the caller may do is decided by
+/// the service from the database, not from the token's claims.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: String,
+    pub role: crate::domain::account::Role,
+}
+
+fn bearer(req: &HttpRequest) -> Option<Result<AuthUser, AppError>> {
+    let header = req.headers().get(header::AUTHORIZATION)?;
+    let unauthorized = || AppError::new(ErrorCode::Unauthorized, "the access token is missing, invalid or expired");
+    let Some(token) =
+        header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+    else {
+        return Some(Err(unauthorized()));
+    };
+    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else {
+        return Some(Err(AppError::internal(anyhow::anyhow!("application state missing"))));
+    };
+    Some(
+        state
+            .jwt
+            .verify(token.trim())
+            .map(|claims| AuthUser { id: claims.sub, role: claims.role })
+            .ok_or_else(unauthorized),
+    )
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(bearer(req).unwrap_or_else(|| {
+            Err(AppError::new(
+                ErrorCode::Unauthorized,
+                "authentication required: send Authorization: Bearer <access_token>",
+            ))
+        }))
+    }
+}
+
+/// An optional caller: anonymous when no Authorization header is sent; a bad token is
+/// still 401 (a client sending one expects to be recognised).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match bearer(req) {
+            None => Ok(MaybeUser(None)),
+            Some(result) => result.map(|u| MaybeUser(Some(u))),
+        })
+    }
+}
+
+/// A caller whose token carries the admin role (403 otherwise, before the body is read).
+/// The service re-checks the role in the database.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        std::future::ready(AuthUser::from_request(req, payload).into_inner().and_then(|user| {
+            if user.role == crate::domain::account::Role::Admin {
+                Ok(AdminUser(user))
+            } else {
+                Err(AppError::forbidden("administrators only"))
+            }
+        }))
+    }
+}

@@ -4,7 +4,8 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::ops;
+use super::{admin, auth, integrity, ops, organizations, users};
+use crate::api::openapi::problems::*;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,10 +16,26 @@ use super::ops;
 innovation vouchers, technology contracts. Errors are RFC 7807 problem+json with a stable `code`; \
 money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
     ),
-    paths(ops::healthz, ops::readyz, ops::metrics),
-    components(schemas(crate::error::Problem, crate::error::ErrorCode)),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics,
+        auth::register, auth::verify_email, auth::login, auth::refresh, auth::logout, auth::password_reset,
+        auth::password_reset_confirm, users::me,
+        organizations::create, organizations::list, organizations::get, organizations::add_member,
+        organizations::verify, organizations::reject, users::set_role,
+        integrity::create, integrity::list, integrity::lift,
+        users::notifications, users::read_notification, admin::audit, admin::audit_verify,
+    ),
+    components(
+        schemas(crate::error::Problem, crate::error::ErrorCode),
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable, TooManyRequests),
+    ),
     modifiers(&BearerAuth),
     tags(
+        (name = "accounts", description = "Registration, login, tokens, password reset"),
+        (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
+        (name = "integrity", description = "Research-integrity records (科研诚信)"),
+        (name = "notifications", description = "In-app notifications"),
+        (name = "administration", description = "Review, roles, audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),
     )
 )]
@@ -34,5 +51,37 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// Problem+json responses shared by every operation, referenced from path annotations as
+/// `(status = 404, response = NotFound)`.
+pub mod problems {
+    use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+
+    macro_rules! problem_response {
+        ($($name:ident => $desc:literal;)*) => {$(
+            pub struct $name;
+            impl<'r> utoipa::ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<Response>) {
+                    let content = Content::new(Some(Ref::from_schema_name("Problem")));
+                    let response = ResponseBuilder::new()
+                        .description($desc)
+                        .content(crate::error::PROBLEM_JSON, content)
+                        .build();
+                    (stringify!($name), RefOr::T(response))
+                }
+            }
+        )*};
+    }
+
+    problem_response! {
+        BadRequest => "Malformed JSON (`malformed_json`) or an unreadable request (`bad_request`)";
+        Unauthorized => "Missing, malformed, tampered or expired access token (`unauthorized`)";
+        Forbidden => "Authenticated but not allowed (`forbidden`, `organization_not_verified`, `integrity_veto`)";
+        NotFound => "No such resource, or not visible to the caller (`not_found`)";
+        Conflict => "The current state does not allow this (see `code`, e.g. `invalid_state_transition`)";
+        Unprocessable => "Invalid values; `errors` maps each field to its messages (`validation_failed`)";
+        TooManyRequests => "Rate limited (`rate_limited`); see the Retry-After header";
     }
 }

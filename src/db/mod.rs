@@ -2,10 +2,15 @@
 //! and the one way handlers reach it: [`Db::tx`] / [`Db::read`], which run a closure inside
 //! one transaction on the blocking thread pool. Nothing async ever holds a connection.
 
+pub mod audit;
 pub mod conn;
+pub mod integrity;
 pub mod migrate;
+pub mod notifications;
+pub mod organizations;
 pub mod schema;
 pub mod time;
+pub mod users;
 
 use std::path::Path;
 use std::time::Duration;
@@ -180,4 +185,10 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send
 /// Runs a statement that must touch exactly one row; zero rows is `on_zero`.
 pub fn expect_one(rows: usize, on_zero: impl FnOnce() -> AppError) -> AppResult<()> {
     if rows == 0 { Err(on_zero()) } else { Ok(()) }
+}
+
+/// `%text%` for LIKE, with `%`, `_` and `\` escaped (use with `.escape('\\')`).
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }

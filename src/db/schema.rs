@@ -15,3 +15,120 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        credit_code -> Text,
+        region -> Text,
+        description -> Text,
+        enterprise_scale -> Nullable<Text>,
+        service_categories -> Text,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        status -> Text,
+        reject_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        status -> Text,
+        role -> Text,
+        org_id -> Nullable<Text>,
+        org_role -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        status -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (email) {
+        email -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        read_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organizations (org_id));
+diesel::allow_tables_to_appear_in_same_query!(users, organizations);
+
+diesel::table! {
+    integrity_records (id) {
+        id -> Text,
+        org_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        severity -> Text,
+        reason -> Text,
+        expires_at -> Nullable<Timestamp>,
+        lifted_at -> Nullable<Timestamp>,
+        lift_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -11,7 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
+use crate::mail::Email;
+use crate::service::accounts::{self, EmailPurpose};
+use crate::service::notify::{self, Notice, Recipient};
 use crate::state::AppState;
+
+/// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
+pub const MAX_ATTEMPTS: i32 = 8;
 
 /// Every kind of background work, serialized as the job payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,34 +25,78 @@ use crate::state::AppState;
 pub enum Job {
     /// A liveness probe for the queue itself (used by operators and tests).
     Ping { note: String },
+    /// Mint a single-use token and email its link (verification, password reset).
+    SendAccountEmail { user_id: String, purpose: EmailPurpose },
+    /// Send one email.
+    SendEmail { to: String, email: Email },
+    /// Deliver an in-app notice (and its email) to a user or an organization's members.
+    Notify { to: Recipient, notice: Notice },
 }
 
 impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Ping { .. } => "ping",
+            Job::SendAccountEmail { .. } => "send_account_email",
+            Job::SendEmail { .. } => "send_email",
+            Job::Notify { .. } => "notify",
         }
     }
 }
 
 /// Enqueues `job` to run as soon as a worker polls, inside the caller's transaction.
-pub fn enqueue(
-    c: &mut AnyConnection,
-    state_settings: &crate::config::JobSettings,
-    job: &Job,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    queue::enqueue_at(c, job, now, None, state_settings.max_attempts)
+pub fn enqueue(c: &mut AnyConnection, job: &Job, now: DateTime<Utc>) -> AppResult<()> {
+    queue::enqueue_at(c, job, now, None, MAX_ATTEMPTS)
+}
+
+/// Enqueues `job` for `run_at` (deadlines, expiry); one waiting job per `key`.
+pub fn schedule(c: &mut AnyConnection, job: &Job, run_at: DateTime<Utc>, key: &str) -> AppResult<()> {
+    queue::enqueue_at(c, job, run_at, Some(key), MAX_ATTEMPTS)
 }
 
 /// Runs one job. Database effects happen in one transaction with the job's removal, so a
 /// crash never applies them twice; side effects outside the database (mail) are at least once.
 async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> AppResult<()> {
     let id = claimed.id.clone();
+    let now = state.clock.now();
     match job {
         Job::Ping { note } => {
             tracing::info!(%note, "ping job ran");
             state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::SendAccountEmail { user_id, purpose } => {
+            let auth = state.settings.auth.clone();
+            let minted = state.db.tx(move |c| accounts::mint_email_token(c, &user_id, purpose, &auth, now)).await?;
+            if let Some((to, display_name, token)) = minted {
+                let base = &state.settings.server.public_base_url;
+                let hours = state.settings.auth.email_token_hours;
+                let email = match purpose {
+                    EmailPurpose::VerifyEmail => {
+                        Email::VerifyEmail { display_name, link: format!("{base}/verify-email?token={token}"), hours }
+                    }
+                    EmailPurpose::PasswordReset => Email::PasswordReset {
+                        display_name,
+                        link: format!("{base}/reset-password?token={token}"),
+                        hours,
+                    },
+                };
+                state.mailer.send(&to, &email).await.map_err(AppError::internal)?;
+            }
+            state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::SendEmail { to, email } => {
+            state.mailer.send(&to, &email).await.map_err(AppError::internal)?;
+            state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::Notify { to, notice } => {
+            let base = state.settings.server.public_base_url.clone();
+            state
+                .db
+                .tx(move |c| {
+                    notify::deliver(c, &to, &notice, &base, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
         }
     }
 }

@@ -317,15 +317,226 @@ impl Drop for TestApp {
         if std::thread::panicking() {
             return;
         }
-        // Like crates.io's harness: a test must not leave failed or overdue jobs behind.
+        // Like crates.io's harness: every job a test enqueued must run cleanly. Due jobs are
+        // drained here (on a runtime of our own: Drop cannot await), then nothing may have
+        // failed or be waiting to retry after an error.
+        let state = self.state.clone();
+        let drained = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(techtransfer::jobs::run_due(&state)).map_err(|e| e.to_string())
+        })
+        .join();
+        assert!(matches!(drained, Ok(Ok(_))), "draining jobs failed: {drained:?}");
         let Ok(mut conn) = self.state.db.conn() else { return };
         let rows = techtransfer::jobs::queue::list(&mut conn).unwrap_or_default();
-        let now = self.clock.now();
         let stuck: Vec<_> = rows
             .iter()
-            .filter(|j| j.status == "failed" || j.run_at() <= now - chrono::Duration::seconds(1))
+            .filter(|j| j.status == "failed" || j.last_error.is_some())
             .map(|j| format!("{} {} attempts={} error={:?}", j.kind, j.status, j.attempts, j.last_error))
             .collect();
-        assert!(stuck.is_empty(), "jobs left failed or due but not run: {stuck:#?}");
+        assert!(stuck.is_empty(), "jobs failed: {stuck:#?}");
+    }
+}
+
+/// A logged-in user as tests drive them.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh: String,
+    pub org_id: Option<String>,
+}
+
+#[allow(dead_code)]
+impl TestUser {
+    pub fn t(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+    pub fn org(&self) -> &str {
+        self.org_id.as_deref().expect("user has an organization")
+    }
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A valid unified social credit code, distinct per `n`.
+pub fn credit_code(n: u64) -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let mut body = String::from("91110108");
+    let mut x = n.wrapping_mul(2_654_435_761) ^ (n << 7);
+    for _ in 0..9 {
+        body.push(CHARS[(x % 31) as usize] as char);
+        x /= 31;
+    }
+    let check = techtransfer::domain::organization::credit_check_char(&body).expect("check char");
+    format!("{body}{check}")
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub fn unique() -> u64 {
+    COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + std::process::id() as u64 * 1_000_000
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    pub fn mails(&self) -> Vec<techtransfer::mail::SentMail> {
+        self.state.mailer.sent()
+    }
+
+    /// The last `token=` value mailed to `to` (runs due jobs first).
+    pub async fn mailed_token(&self, to: &str, kind: &str) -> String {
+        self.run_due_jobs().await;
+        let mail = self
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to && m.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} mail to {to}"));
+        let start = mail.text.find("token=").expect("token in mail") + "token=".len();
+        mail.text[start..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect()
+    }
+
+    pub async fn register(&self, email: &str) -> TestResponse {
+        self.post(
+            "/auth/register",
+            None,
+            &serde_json::json!({"email": email, "password": PASSWORD, "display_name": "测试用户"}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post("/auth/login", None, &serde_json::json!({"email": email, "password": password})).await
+    }
+
+    /// A registered, logged-in user without an organization.
+    pub async fn user(&self) -> TestUser {
+        let email = format!("user{}@example.cn", unique());
+        let id = self.register(&email).await.expect(201)["id"].as_str().unwrap().to_owned();
+        let tokens = self.login(&email, PASSWORD).await.expect(200);
+        TestUser {
+            id,
+            email,
+            password: PASSWORD.to_owned(),
+            token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+            org_id: None,
+        }
+    }
+
+    /// A logged-in administrator (created the way `create-admin` does).
+    pub async fn admin(&self) -> TestUser {
+        let email = format!("admin{}@example.cn", unique());
+        let hash = self.state.passwords.hash(PASSWORD).unwrap();
+        let now = self.clock.now();
+        let e = email.clone();
+        let (user, _) = self
+            .state
+            .db
+            .tx(move |c| techtransfer::service::accounts::create_admin(c, &e, &hash, "管理员", now))
+            .await
+            .unwrap();
+        let tokens = self.login(&email, PASSWORD).await.expect(200);
+        TestUser {
+            id: user.id,
+            email,
+            password: PASSWORD.to_owned(),
+            token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+            org_id: None,
+        }
+    }
+
+    /// Logs `user` in again (fresh token after a role change).
+    pub async fn relogin(&self, user: &TestUser) -> TestUser {
+        let tokens = self.login(&user.email, &user.password).await.expect(200);
+        TestUser {
+            token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+            ..user.clone()
+        }
+    }
+
+    pub fn org_body(kind: &str) -> Value {
+        let mut body = serde_json::json!({
+            "name": format!("测试机构{}", unique()),
+            "kind": kind,
+            "credit_code": credit_code(unique()),
+            "region": "江苏省",
+            "description": "一家用于测试的机构",
+            "contact_name": "王工",
+            "contact_phone": "025-12345678",
+        });
+        if kind == "enterprise" {
+            body["enterprise_scale"] = "small".into();
+        }
+        if kind == "service_provider" {
+            body["service_categories"] = serde_json::json!(["inspection_testing", "rd_design"]);
+        }
+        body
+    }
+
+    /// A user who owns a new organization of `kind`, still `pending`.
+    pub async fn pending_member(&self, kind: &str) -> TestUser {
+        let mut user = self.user().await;
+        let org = self.post("/organizations", user.t(), &Self::org_body(kind)).await.expect(201);
+        user.org_id = Some(org["id"].as_str().unwrap().to_owned());
+        user
+    }
+
+    /// A user who owns a new, verified organization of `kind`.
+    pub async fn member(&self, kind: &str) -> TestUser {
+        let user = self.pending_member(kind).await;
+        let admin = self.admin().await;
+        self.post(&format!("/admin/organizations/{}/verify", user.org()), admin.t(), &serde_json::json!({}))
+            .await
+            .expect(200);
+        user
+    }
+
+    /// Adds an existing user to `owner`'s organization as a member.
+    pub async fn add_member(&self, owner: &TestUser) -> TestUser {
+        let mut user = self.user().await;
+        self.post(
+            &format!("/organizations/{}/members", owner.org()),
+            owner.t(),
+            &serde_json::json!({"email": user.email, "org_role": "member"}),
+        )
+        .await
+        .expect(201);
+        user.org_id = owner.org_id.clone();
+        user
+    }
+
+    /// A logged-in user with the `expert` role.
+    pub async fn expert(&self) -> TestUser {
+        let user = self.user().await;
+        let admin = self.admin().await;
+        self.post(&format!("/admin/users/{}/role", user.id), admin.t(), &serde_json::json!({"role": "expert"}))
+            .await
+            .expect(200);
+        self.relogin(&user).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(reqwest::Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(reqwest::Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(reqwest::Method::DELETE, path, token, None).await
+    }
+
+    /// Runs a closure on a database connection (direct inspection or tampering in tests).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut techtransfer::db::AnyConnection) -> T) -> T {
+        let mut conn = self.state.db.conn().expect("connection");
+        f(&mut conn)
     }
 }

@@ -3,5 +3,8 @@
 // Tests fail by panicking; unwrap/expect are the assertion style here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod helpers;
+mod jobs;
 mod ops;
+mod organizations;

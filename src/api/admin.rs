@@ -1,0 +1,106 @@
+//! Administration: the audit log and its verification.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Paginated;
+use super::extract::AdminUser;
+use super::openapi::problems::*;
+use crate::db::audit::AuditRow;
+use crate::db::time::from_db;
+use crate::error::AppResult;
+use crate::service::{self, Page, load_actor};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    /// Who acted (null for the system: jobs, CLI).
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditEntryView {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            seq: r.seq,
+            actor_id: r.actor_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            from_status: r.from_status,
+            to_status: r.to_status,
+            detail: r.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            at: from_db(r.at),
+            hash: r.hash,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// e.g. `organization`, `achievement`, `voucher`.
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Every state change and admin action, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "administration", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = Paginated<AuditEntryView>), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn audit(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    query: web::Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::new(query.page, query.per_page)?;
+    let (rows, total) = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            service::audit::list(c, &actor, query.entity_type.as_deref(), query.entity_id.as_deref(), page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(rows.into_iter().map(AuditEntryView::from).collect(), page, total)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerification {
+    /// True when every entry's hash and link check out.
+    pub ok: bool,
+    /// Entries checked.
+    pub entries: i64,
+    /// The first entry that does not check out.
+    pub broken_at_seq: Option<i64>,
+}
+
+/// Re-checks the audit log's hash chain from the first entry.
+#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = AuditVerification), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
+pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
+    let result = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            service::audit::verify(c, &actor)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AuditVerification {
+        ok: result.broken_at.is_none(),
+        entries: result.entries,
+        broken_at_seq: result.broken_at,
+    }))
+}

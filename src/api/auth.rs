@@ -1,0 +1,255 @@
+//! /auth: register, verify email, login, refresh, logout, password reset.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, AuthUser};
+use super::openapi::problems::*;
+use super::users::UserView;
+use crate::db::blocking;
+use crate::domain::account::{check_password, normalize_email};
+use crate::domain::error::{ErrorCode, Validator};
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::{self, NewAccount, RefreshOutcome};
+use crate::service::load_actor;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    #[schema(example = "li.ming@example.cn")]
+    pub email: String,
+    /// At least 10 characters.
+    #[schema(example = "correct-horse-battery")]
+    pub password: String,
+    #[schema(example = "李明")]
+    pub display_name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Create an account; a verification email is sent.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = UserView), (status = 400, response = BadRequest),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut v = Validator::new();
+    let email = normalize_email(&body.email);
+    v.check(email.is_some(), "email", "must be a valid email address");
+    check_password(&mut v, "password", &body.password);
+    v.text("display_name", &body.display_name, 100);
+    v.finish()?;
+    let email = email.unwrap_or_default();
+    let passwords = state.passwords.clone();
+    let password = body.password;
+    let password_hash = blocking(move || passwords.hash(&password).map_err(AppError::internal)).await?;
+    let input = NewAccount { email, password_hash, display_name: body.display_name.trim().to_owned() };
+    let now = state.clock.now();
+    let actor = state
+        .db
+        .tx(move |c| {
+            let user = accounts::register(c, input, now)?;
+            load_actor(c, &user.id)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserView::from(&actor)))
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
+    responses((status = 200, body = UserView), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
+pub async fn verify_email(state: web::Data<AppState>, body: ApiJson<TokenRequest>) -> AppResult<HttpResponse> {
+    let token = body.into_inner().token;
+    let now = state.clock.now();
+    let actor = state
+        .db
+        .tx(move |c| {
+            let user_id = accounts::verify_email(c, token.trim(), now)?;
+            load_actor(c, &user_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&actor)))
+}
+
+/// Log in with email and password. Unknown email and wrong password are the same 401.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable), (status = 429, response = TooManyRequests)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let now = state.clock.now();
+    if let Some(ip) = req.peer_addr().map(|a| a.ip())
+        && let Err(retry_after_secs) = state.login_limiter.check(ip, now)
+    {
+        return Err(AppError::RateLimited {
+            retry_after_secs,
+            detail: "too many login attempts from this address; try again later".to_owned(),
+        });
+    }
+    let email = normalize_email(&body.email).unwrap_or_else(|| body.email.trim().to_lowercase());
+    let check = {
+        let email = email.clone();
+        state.db.read(move |c| accounts::check_login(c, &email, now)).await?
+    };
+    if let Some(secs) = check.locked_for {
+        return Err(locked(secs));
+    }
+    let passwords = state.passwords.clone();
+    let password = body.password;
+    let stored = check.user.as_ref().map(|u| u.password_hash.clone());
+    let ok = blocking(move || {
+        Ok(match stored {
+            Some(phc) => passwords.verify(&password, &phc),
+            None => {
+                passwords.verify_dummy(&password);
+                false
+            }
+        })
+    })
+    .await?;
+    let auth = state.settings.auth.clone();
+    match (ok, check.user) {
+        (true, Some(user)) => {
+            let (user, refresh) = state.db.tx(move |c| accounts::complete_login(c, &user.id, &auth, now)).await?;
+            Ok(HttpResponse::Ok().json(token_pair(&state, &user, refresh)?))
+        }
+        _ => {
+            let locked_now = state.db.tx(move |c| accounts::record_login_failure(c, &email, &auth, now)).await?;
+            match locked_now {
+                Some(secs) => Err(locked(secs)),
+                None => Err(AppError::new(ErrorCode::InvalidCredentials, "wrong email or password")),
+            }
+        }
+    }
+}
+
+fn locked(secs: i64) -> AppError {
+    AppError::RateLimited {
+        retry_after_secs: secs.max(1) as u64,
+        detail: "too many failed logins for this account; logins are locked for a while".to_owned(),
+    }
+}
+
+fn token_pair(state: &AppState, user: &crate::db::users::UserRow, refresh_token: String) -> AppResult<TokenPair> {
+    let role =
+        crate::domain::account::Role::parse(&user.role).ok_or_else(|| crate::service::corrupt("role", &user.role))?;
+    let access_token = state
+        .jwt
+        .issue(&user.id, role, user.org_id.clone(), chrono::Utc::now().timestamp())
+        .map_err(AppError::internal)?;
+    Ok(TokenPair { access_token, refresh_token, token_type: "Bearer", expires_in: state.jwt.access_token_secs })
+}
+
+/// Exchange a refresh token for a new pair. The old token stops working; presenting a
+/// rotated token again revokes its whole family.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> AppResult<HttpResponse> {
+    let token = body.into_inner().refresh_token;
+    let now = state.clock.now();
+    let auth = state.settings.auth.clone();
+    match state.db.tx(move |c| accounts::refresh(c, token.trim(), &auth, now)).await? {
+        RefreshOutcome::Rotated { user, refresh_token } => {
+            Ok(HttpResponse::Ok().json(token_pair(&state, &user, refresh_token)?))
+        }
+        RefreshOutcome::Invalid => {
+            Err(AppError::new(ErrorCode::InvalidToken, "the refresh token is invalid or expired"))
+        }
+        RefreshOutcome::ReuseDetected => Err(AppError::new(
+            ErrorCode::InvalidToken,
+            "this refresh token was already used; every token of its session has been revoked",
+        )),
+    }
+}
+
+/// Revoke a refresh token (and its session family).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", request_body = RefreshRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    let token = body.into_inner().refresh_token;
+    state.db.tx(move |c| accounts::logout(c, &user.id, token.trim())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask for a password-reset email. Always 202, whether or not the account exists.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    body: ApiJson<PasswordResetRequest>,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    if let Some(email) = normalize_email(&body.into_inner().email) {
+        state.db.tx(move |c| accounts::request_password_reset(c, &email, now)).await?;
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with the token from the reset email; every session is logged out.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+    responses((status = 204, description = "Password changed"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: ApiJson<PasswordResetConfirm>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut v = Validator::new();
+    check_password(&mut v, "new_password", &body.new_password);
+    v.finish()?;
+    let passwords = state.passwords.clone();
+    let password = body.new_password;
+    let hash = blocking(move || passwords.hash(&password).map_err(AppError::internal)).await?;
+    let now = state.clock.now();
+    let token = body.token;
+    state.db.tx(move |c| accounts::confirm_password_reset(c, token.trim(), &hash, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

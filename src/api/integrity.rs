@@ -1,0 +1,164 @@
+//! /admin/integrity-records: research-integrity warnings and vetoes (科研诚信 一票否决).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AdminUser, ApiJson};
+use super::openapi::problems::*;
+use super::{Paginated, ReasonRequest, path_id};
+use crate::db::integrity::IntegrityRow;
+use crate::db::time::from_db;
+use crate::domain::error::Validator;
+use crate::domain::integrity::Severity;
+use crate::error::AppResult;
+use crate::service::integrity::{self, NewIntegrityRecord};
+use crate::service::{Page, load_actor};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateIntegrityRequest {
+    /// Exactly one of `org_id` and `user_id`.
+    pub org_id: Option<String>,
+    pub user_id: Option<String>,
+    pub severity: Severity,
+    pub reason: String,
+    /// When the record stops being in force (none: until lifted).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrityView {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub user_id: Option<String>,
+    pub severity: String,
+    pub reason: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub lifted_at: Option<DateTime<Utc>>,
+    pub lift_reason: Option<String>,
+    /// In force now: not lifted and not expired.
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl IntegrityView {
+    fn new(r: IntegrityRow, now: DateTime<Utc>) -> Self {
+        Self {
+            active: integrity::is_active(&r, now),
+            id: r.id,
+            org_id: r.org_id,
+            user_id: r.user_id,
+            severity: r.severity,
+            reason: r.reason,
+            expires_at: r.expires_at.map(from_db),
+            lifted_at: r.lifted_at.map(from_db),
+            lift_reason: r.lift_reason,
+            created_by: r.created_by,
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+/// Record a warning or a veto on an organization or a user.
+#[utoipa::path(post, path = "/api/v1/admin/integrity-records", tag = "integrity", security(("bearer" = [])),
+    request_body = CreateIntegrityRequest,
+    responses((status = 201, body = IntegrityView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    body: ApiJson<CreateIntegrityRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let now = state.clock.now();
+    let mut v = Validator::new();
+    v.check(body.org_id.is_some() != body.user_id.is_some(), "org_id", "give exactly one of org_id and user_id");
+    v.text("reason", &body.reason, 2000);
+    v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", "must be in the future");
+    v.finish()?;
+    let id_of = |raw: Option<String>, field: &str| {
+        raw.map(|r| {
+            uuid::Uuid::parse_str(&r)
+                .map(|u| u.to_string())
+                .map_err(|_| crate::error::AppError::field(field, "must be a UUID"))
+        })
+        .transpose()
+    };
+    let input = NewIntegrityRecord {
+        org_id: id_of(body.org_id, "org_id")?,
+        user_id: id_of(body.user_id, "user_id")?,
+        severity: body.severity,
+        reason: body.reason.trim().to_owned(),
+        expires_at: body.expires_at,
+    };
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            integrity::create(c, &actor, input, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(IntegrityView::new(row, now)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IntegrityQuery {
+    pub org_id: Option<String>,
+    pub user_id: Option<String>,
+    /// Only records in force now.
+    pub active: Option<bool>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Integrity records, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/integrity-records", tag = "integrity", security(("bearer" = [])),
+    params(IntegrityQuery),
+    responses((status = 200, body = Paginated<IntegrityView>), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    query: web::Query<IntegrityQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = Page::new(q.page, q.per_page)?;
+    let now = state.clock.now();
+    let (rows, total) = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            integrity::list(c, &actor, q.org_id.as_deref(), q.user_id.as_deref(), q.active.unwrap_or(false), page, now)
+        })
+        .await?;
+    let items = rows.into_iter().map(|r| IntegrityView::new(r, now)).collect();
+    Ok(HttpResponse::Ok().json(Paginated::new(items, page, total)))
+}
+
+/// End a record early; it stays in the history.
+#[utoipa::path(post, path = "/api/v1/admin/integrity-records/{id}/lift", tag = "integrity", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Record id")), request_body = ReasonRequest,
+    responses((status = 200, body = IntegrityView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn lift(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    body: ApiJson<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let reason = body.into_inner().validated()?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            integrity::lift(c, &actor, &id, &reason, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(IntegrityView::new(row, now)))
+}

@@ -1,0 +1,301 @@
+//! /organizations and their admin review.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::openapi::problems::*;
+use super::users::UserView;
+use super::{Paginated, ReasonRequest, path_id};
+use crate::db::organizations::OrgRow;
+use crate::db::time::from_db;
+use crate::domain::account::OrgRole;
+use crate::domain::error::Validator;
+use crate::domain::organization::{self as rules, EnterpriseScale, OrgKind, OrgStatus, ServiceCategory};
+use crate::error::AppResult;
+use crate::service::organizations::{self, ListQuery, NewOrganization};
+use crate::service::{Actor, Page, load_actor, parse_categories};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateOrgRequest {
+    #[schema(example = "江南先进材料研究院")]
+    pub name: String,
+    pub kind: OrgKind,
+    /// 18-character 统一社会信用代码 with a valid GB 32100 check character.
+    #[schema(example = "91350100M000100Y43")]
+    pub credit_code: String,
+    /// Province-level region, e.g. `江苏省`.
+    #[schema(example = "江苏省")]
+    pub region: String,
+    pub description: String,
+    /// Enterprises only.
+    pub enterprise_scale: Option<EnterpriseScale>,
+    /// Service providers only: the services offered (voucher redemption checks them).
+    pub service_categories: Option<Vec<ServiceCategory>>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+impl CreateOrgRequest {
+    fn validate(self) -> Result<NewOrganization, crate::domain::error::DomainError> {
+        let mut v = Validator::new();
+        v.text("name", &self.name, 200);
+        let credit_code = rules::validate_credit_code(&self.credit_code);
+        if let Err(msg) = &credit_code {
+            v.add("credit_code", *msg);
+        }
+        v.check(rules::is_region(self.region.trim()), "region", "must be a province-level region name, e.g. 江苏省");
+        v.check(self.description.chars().count() <= 5000, "description", "must be at most 5000 characters");
+        v.check(
+            self.enterprise_scale.is_none() || self.kind == OrgKind::Enterprise,
+            "enterprise_scale",
+            "only enterprises have a scale",
+        );
+        let categories = self.service_categories.unwrap_or_default();
+        v.check(
+            categories.is_empty() || self.kind == OrgKind::ServiceProvider,
+            "service_categories",
+            "only service providers offer service categories",
+        );
+        for (field, value) in [("contact_name", &self.contact_name), ("contact_phone", &self.contact_phone)] {
+            v.check(value.as_ref().is_none_or(|s| s.chars().count() <= 100), field, "must be at most 100 characters");
+        }
+        v.finish()?;
+        let mut categories = categories;
+        categories.sort();
+        categories.dedup();
+        Ok(NewOrganization {
+            name: self.name.trim().to_owned(),
+            kind: self.kind,
+            credit_code: credit_code.unwrap_or_default(),
+            region: self.region.trim().to_owned(),
+            description: self.description.trim().to_owned(),
+            enterprise_scale: self.enterprise_scale,
+            service_categories: categories,
+            contact_name: self.contact_name.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            contact_phone: self.contact_phone.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// An organization's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub credit_code: String,
+    pub region: String,
+    pub description: String,
+    pub enterprise_scale: Option<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub status: String,
+    /// Why an administrator rejected it.
+    pub reject_reason: Option<String>,
+    /// The strongest research-integrity record in force: `clear`, `warning` or `veto`.
+    pub integrity: String,
+    /// Contact details: shown to members, administrators and connected counterparts.
+    pub contact: Option<ContactView>,
+    pub created_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+impl OrgView {
+    pub fn new(org: OrgRow, integrity: &str, show_contact: bool) -> Self {
+        let contact =
+            show_contact.then(|| ContactView { name: org.contact_name.clone(), phone: org.contact_phone.clone() });
+        Self {
+            service_categories: parse_categories(&org.service_categories),
+            id: org.id,
+            name: org.name,
+            kind: org.kind,
+            credit_code: org.credit_code,
+            region: org.region,
+            description: org.description,
+            enterprise_scale: org.enterprise_scale,
+            status: org.status,
+            reject_reason: org.reject_reason,
+            integrity: integrity.to_owned(),
+            contact,
+            created_at: from_db(org.created_at),
+            verified_at: org.verified_at.map(from_db),
+        }
+    }
+
+    fn for_actor(org: OrgRow, integrity: &str, actor: Option<&Actor>) -> Self {
+        let show = actor.is_some_and(|a| a.is_admin() || a.is_member_of(&org.id));
+        Self::new(org, integrity, show)
+    }
+}
+
+/// Register an organization; the caller becomes its owner and an administrator reviews it.
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
+    request_body = CreateOrgRequest,
+    responses((status = 201, body = OrgView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<CreateOrgRequest>,
+) -> AppResult<HttpResponse> {
+    let input = body.into_inner().validate()?;
+    let now = state.clock.now();
+    let (org, actor) = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            let org = organizations::create(c, &actor, input, now)?;
+            Ok((org, load_actor(c, &user.id)?))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(OrgView::for_actor(org, "clear", Some(&actor))))
+}
+
+/// An organization's public profile (verified ones); members and admins see any status.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 200, body = OrgView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
+pub async fn get(state: web::Data<AppState>, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let now = state.clock.now();
+    let view = state
+        .db
+        .read(move |c| {
+            let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
+            let org = organizations::get(c, actor.as_ref(), &id)?;
+            let integrity = crate::service::integrity::standing_of_org(c, &org.id, now)?;
+            Ok(OrgView::for_actor(org, integrity.as_str(), actor.as_ref()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrgListQuery {
+    pub kind: Option<OrgKind>,
+    /// Administrators only; others always see verified organizations.
+    pub status: Option<OrgStatus>,
+    /// Part of the name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Verified organizations (administrators: all, filterable by status).
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrgListQuery),
+    responses((status = 200, body = Paginated<OrgView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<OrgListQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::new(query.page, query.per_page)?;
+    let now = state.clock.now();
+    let (items, total) = state
+        .db
+        .read(move |c| {
+            let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
+            let filter = ListQuery { kind: query.kind, status: query.status, q: query.q.map(|q| q.trim().to_owned()) };
+            let (rows, total) = organizations::list(c, actor.as_ref(), &filter, page)?;
+            let mut items = Vec::with_capacity(rows.len());
+            for org in rows {
+                let integrity = crate::service::integrity::standing_of_org(c, &org.id, now)?;
+                items.push(OrgView::for_actor(org, integrity.as_str(), actor.as_ref()));
+            }
+            Ok((items, total))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(items, page, total)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddMemberRequest {
+    /// Email of an existing user who has no organization.
+    pub email: String,
+    pub org_role: OrgRole,
+}
+
+/// The owner adds an existing user (without an organization) as a member or co-owner.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")), request_body = AddMemberRequest,
+    responses((status = 201, body = UserView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AddMemberRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let body = body.into_inner();
+    let email = crate::domain::account::normalize_email(&body.email)
+        .ok_or_else(|| crate::error::AppError::field("email", "must be a valid email address"))?;
+    let now = state.clock.now();
+    let member = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            let added = organizations::add_member(c, &actor, &id, &email, body.org_role, now)?;
+            load_actor(c, &added.id)
+        })
+        .await?;
+    let mut view = UserView::from(&member);
+    view.email = member.email.clone();
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Verify a pending organization.
+#[utoipa::path(post, path = "/api/v1/admin/organizations/{id}/verify", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 200, body = OrgView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn verify(state: web::Data<AppState>, admin: AdminUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    review(state, admin, id, true, None).await
+}
+
+/// Reject a pending organization with a reason.
+#[utoipa::path(post, path = "/api/v1/admin/organizations/{id}/reject", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")), request_body = ReasonRequest,
+    responses((status = 200, body = OrgView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn reject(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    body: ApiJson<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    let reason = body.into_inner().validated()?;
+    review(state, admin, id, false, Some(reason)).await
+}
+
+async fn review(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    approve: bool,
+    reason: Option<String>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let now = state.clock.now();
+    let org = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            organizations::review(c, &actor, &id, approve, reason.as_deref(), now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OrgView::new(org, "clear", true)))
+}

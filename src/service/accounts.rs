@@ -1,0 +1,316 @@
+//! Accounts: registration, email verification, login with throttling, refresh-token
+//! rotation with reuse detection, logout, password reset, roles.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::tokens;
+use crate::config::AuthSettings;
+use crate::db::time::{from_db, to_db};
+use crate::db::users::{NewUser, ThrottleRow, UserRow};
+use crate::db::{self, AnyConnection};
+use crate::domain::account::{Role, UserStatus};
+use crate::domain::error::{DomainError, ErrorCode};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, Job};
+
+use super::audit::{self, Change};
+use super::{Actor, new_id};
+
+/// Which single-use email token a job should mint and send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailPurpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+impl EmailPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+pub struct NewAccount {
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+}
+
+pub fn register(c: &mut AnyConnection, input: NewAccount, now: DateTime<Utc>) -> AppResult<UserRow> {
+    let id = new_id();
+    db::users::insert(
+        c,
+        &NewUser {
+            id: &id,
+            email: &input.email,
+            password_hash: &input.password_hash,
+            display_name: &input.display_name,
+            status: UserStatus::Unverified.as_str(),
+            role: Role::User.as_str(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        },
+    )
+    .map_err(|e| AppError::on_unique(e, ErrorCode::EmailTaken, "this email is already registered"))?;
+    jobs::enqueue(c, &Job::SendAccountEmail { user_id: id.clone(), purpose: EmailPurpose::VerifyEmail }, now)?;
+    audit::record(c, Some(&id), Change::new("user.register", "user", &id).status(None, "unverified"), now)?;
+    db::users::find(c, &id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("user vanished after insert")))
+}
+
+/// Mints a single-use token for `purpose` and returns (recipient, display name, raw token).
+/// Called by the mail job at send time, so the raw token never rests in the database.
+pub fn mint_email_token(
+    c: &mut AnyConnection,
+    user_id: &str,
+    purpose: EmailPurpose,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(String, String, String)>> {
+    let Some(user) = db::users::find(c, user_id)? else { return Ok(None) };
+    if purpose == EmailPurpose::VerifyEmail && user.status != UserStatus::Unverified.as_str() {
+        return Ok(None);
+    }
+    let token = tokens::generate();
+    let expires = now + Duration::hours(settings.email_token_hours);
+    db::users::insert_email_token(c, &user.id, purpose.as_str(), &tokens::hash(&token), expires, now)?;
+    Ok(Some((user.email, user.display_name, token)))
+}
+
+fn bad_email_token() -> AppError {
+    AppError::field("token", "invalid, expired or already used")
+}
+
+/// Consumes a verification token and activates its account; returns the user id.
+pub fn verify_email(c: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> AppResult<String> {
+    let user_id = db::users::consume_email_token(c, EmailPurpose::VerifyEmail.as_str(), &tokens::hash(token), now)?
+        .ok_or_else(bad_email_token)?;
+    if db::users::set_status(c, &user_id, UserStatus::Unverified.as_str(), UserStatus::Active.as_str(), now)? {
+        audit::record(
+            c,
+            Some(&user_id),
+            Change::new("user.verify_email", "user", &user_id).status(Some("unverified"), "active"),
+            now,
+        )?;
+    }
+    Ok(user_id)
+}
+
+/// What the first step of a login found.
+pub struct LoginCheck {
+    pub user: Option<UserRow>,
+    /// Seconds until the email's lock ends, when it is locked.
+    pub locked_for: Option<i64>,
+}
+
+pub fn check_login(c: &mut AnyConnection, email: &str, now: DateTime<Utc>) -> AppResult<LoginCheck> {
+    let locked_for = db::users::throttle(c, email)?
+        .and_then(|t| t.locked_until)
+        .map(from_db)
+        .filter(|until| *until > now)
+        .map(|until| (until - now).num_seconds().max(1));
+    let user = db::users::find_by_email(c, email)?.filter(|u| u.status != UserStatus::Disabled.as_str());
+    Ok(LoginCheck { user, locked_for })
+}
+
+/// Records a failed attempt for `email`; returns the lock length when this failure locks it.
+pub fn record_login_failure(
+    c: &mut AnyConnection,
+    email: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i64>> {
+    let window = Duration::minutes(settings.account_lock_minutes);
+    let mut row = db::users::throttle(c, email)?.unwrap_or(ThrottleRow {
+        email: email.to_owned(),
+        failures: 0,
+        window_start: to_db(now),
+        locked_until: None,
+    });
+    if from_db(row.window_start) + window <= now {
+        row.failures = 0;
+        row.window_start = to_db(now);
+    }
+    row.failures += 1;
+    let mut locked = None;
+    if row.failures >= settings.account_lock_failures as i32 {
+        row.locked_until = Some(to_db(now + window));
+        row.failures = 0;
+        row.window_start = to_db(now);
+        locked = Some(window.num_seconds());
+    }
+    db::users::save_throttle(c, &row)?;
+    Ok(locked)
+}
+
+/// A successful login: clears the failure count and opens a new refresh-token family.
+pub fn complete_login(
+    c: &mut AnyConnection,
+    user_id: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<(UserRow, String)> {
+    let user = db::users::find(c, user_id)?.ok_or_else(|| AppError::not_found("user"))?;
+    db::users::clear_throttle(c, &user.email)?;
+    let refresh = new_refresh_token(c, &user.id, &new_id(), settings, now)?;
+    Ok((user, refresh))
+}
+
+fn new_refresh_token(
+    c: &mut AnyConnection,
+    user_id: &str,
+    family_id: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let token = tokens::generate();
+    let expires = now + Duration::days(settings.refresh_token_days);
+    db::users::insert_refresh(c, user_id, family_id, &tokens::hash(&token), expires, now)?;
+    Ok(token)
+}
+
+pub enum RefreshOutcome {
+    Rotated {
+        user: Box<UserRow>,
+        refresh_token: String,
+    },
+    Invalid,
+    /// A rotated token came back: its whole family is now revoked.
+    ReuseDetected,
+}
+
+pub fn refresh(
+    c: &mut AnyConnection,
+    token: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<RefreshOutcome> {
+    let Some(row) = db::users::find_refresh(c, &tokens::hash(token))? else { return Ok(RefreshOutcome::Invalid) };
+    match row.status.as_str() {
+        "active" if from_db(row.expires_at) > now => {
+            if !db::users::rotate_refresh(c, &row.id)? {
+                // Lost a race with another use of the same token: that is reuse too.
+                db::users::revoke_family(c, &row.family_id)?;
+                return Ok(RefreshOutcome::ReuseDetected);
+            }
+            let Some(user) = db::users::find(c, &row.user_id)?.filter(|u| u.status != UserStatus::Disabled.as_str())
+            else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let refresh_token = new_refresh_token(c, &user.id, &row.family_id, settings, now)?;
+            Ok(RefreshOutcome::Rotated { user: Box::new(user), refresh_token })
+        }
+        "rotated" => {
+            db::users::revoke_family(c, &row.family_id)?;
+            audit::record(
+                c,
+                Some(&row.user_id),
+                Change::new("user.refresh_reuse_detected", "user", &row.user_id)
+                    .detail(serde_json::json!({ "family_id": row.family_id })),
+                now,
+            )?;
+            Ok(RefreshOutcome::ReuseDetected)
+        }
+        _ => Ok(RefreshOutcome::Invalid),
+    }
+}
+
+pub fn logout(c: &mut AnyConnection, actor_id: &str, token: &str) -> AppResult<()> {
+    if let Some(row) = db::users::find_refresh(c, &tokens::hash(token))?
+        && row.user_id == actor_id
+    {
+        db::users::revoke_family(c, &row.family_id)?;
+    }
+    Ok(())
+}
+
+pub fn request_password_reset(c: &mut AnyConnection, email: &str, now: DateTime<Utc>) -> AppResult<()> {
+    if let Some(user) = db::users::find_by_email(c, email)?.filter(|u| u.status != UserStatus::Disabled.as_str()) {
+        jobs::enqueue(c, &Job::SendAccountEmail { user_id: user.id, purpose: EmailPurpose::PasswordReset }, now)?;
+    }
+    Ok(())
+}
+
+pub fn confirm_password_reset(
+    c: &mut AnyConnection,
+    token: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let user_id = db::users::consume_email_token(c, EmailPurpose::PasswordReset.as_str(), &tokens::hash(token), now)?
+        .ok_or_else(bad_email_token)?;
+    let user = db::users::find(c, &user_id)?.ok_or_else(bad_email_token)?;
+    db::users::set_password(c, &user_id, password_hash, now)?;
+    db::users::revoke_all_for_user(c, &user_id)?;
+    db::users::clear_throttle(c, &user.email)?;
+    // Following a link sent to the address proves it, like verification does.
+    db::users::set_status(c, &user_id, UserStatus::Unverified.as_str(), UserStatus::Active.as_str(), now)?;
+    audit::record(c, Some(&user_id), Change::new("user.password_reset", "user", &user_id), now)?;
+    Ok(())
+}
+
+pub fn set_role(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    target_id: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> AppResult<UserRow> {
+    actor.require_admin()?;
+    let target = db::users::find(c, target_id)?.ok_or_else(|| AppError::not_found("user"))?;
+    if target.role == Role::Admin.as_str() && role != Role::Admin && db::users::count_admins(c)? <= 1 {
+        return Err(DomainError::new(ErrorCode::Conflict, "the platform must keep at least one administrator").into());
+    }
+    db::users::set_role(c, target_id, role.as_str(), now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("user.set_role", "user", target_id).status(Some(&target.role), role.as_str()),
+        now,
+    )?;
+    db::users::find(c, target_id)?.ok_or_else(|| AppError::not_found("user"))
+}
+
+/// `create-admin`: creates a verified administrator, or promotes and re-passwords an
+/// existing account with that email.
+pub fn create_admin(
+    c: &mut AnyConnection,
+    email: &str,
+    password_hash: &str,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(UserRow, bool)> {
+    if let Some(user) = db::users::find_by_email(c, email)? {
+        db::users::set_role(c, &user.id, Role::Admin.as_str(), now)?;
+        db::users::set_password(c, &user.id, password_hash, now)?;
+        db::users::set_status(c, &user.id, UserStatus::Unverified.as_str(), UserStatus::Active.as_str(), now)?;
+        audit::record(
+            c,
+            None,
+            Change::new("user.create_admin", "user", &user.id).status(Some(&user.role), "admin"),
+            now,
+        )?;
+        let user = db::users::find(c, &user.id)?.ok_or_else(|| AppError::not_found("user"))?;
+        return Ok((user, false));
+    }
+    let id = new_id();
+    db::users::insert(
+        c,
+        &NewUser {
+            id: &id,
+            email,
+            password_hash,
+            display_name,
+            status: UserStatus::Active.as_str(),
+            role: Role::Admin.as_str(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        },
+    )?;
+    audit::record(c, None, Change::new("user.create_admin", "user", &id).status(None, "admin"), now)?;
+    let user = db::users::find(c, &id)?.ok_or_else(|| AppError::not_found("user"))?;
+    Ok((user, true))
+}

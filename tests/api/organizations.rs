@@ -1,0 +1,209 @@
+//! Organizations: creation, GB 32100 codes, review, visibility, members; the audit chain.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, credit_code, spawn_app, unique};
+
+#[tokio::test]
+async fn creating_an_organization_makes_the_caller_owner() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let org = app.post("/organizations", user.t(), &TestApp::org_body("university")).await.expect(201);
+    assert_eq!(org["status"], "pending");
+    assert_eq!(org["integrity"], "clear");
+    let me = app.get("/me", user.t()).await.expect(200);
+    assert_eq!(me["organization"]["id"], org["id"]);
+    assert_eq!(me["organization"]["org_role"], "owner");
+    assert_eq!(me["organization"]["status"], "pending");
+    // One organization per user.
+    app.post("/organizations", user.t(), &TestApp::org_body("institute")).await.problem(409, "already_in_organization");
+    // Anonymous callers cannot create one.
+    app.post("/organizations", None, &TestApp::org_body("institute")).await.problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn credit_codes_are_validated_and_unique() {
+    let app = spawn_app().await;
+    let code = credit_code(unique());
+    let mut body = TestApp::org_body("enterprise");
+    body["credit_code"] = code.clone().into();
+    let first = app.user().await;
+    app.post("/organizations", first.t(), &body).await.expect(201);
+    let second = app.user().await;
+    let mut dup = TestApp::org_body("enterprise");
+    dup["credit_code"] = code.to_lowercase().into();
+    app.post("/organizations", second.t(), &dup).await.problem(409, "credit_code_taken");
+
+    let mut bad = TestApp::org_body("enterprise");
+    let mut wrong = code.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    bad["credit_code"] = wrong.into();
+    let res = app.post("/organizations", second.t(), &bad).await.problem(422, "validation_failed");
+    assert!(res["errors"]["credit_code"].is_array());
+    // Nothing was created: the user still has no organization.
+    assert!(app.get("/me", second.t()).await.expect(200)["organization"].is_null());
+
+    let mut bad_region = TestApp::org_body("enterprise");
+    bad_region["region"] = "火星".into();
+    assert!(
+        app.post("/organizations", second.t(), &bad_region).await.problem(422, "validation_failed")["errors"]["region"]
+            .is_array()
+    );
+    let mut scale_for_university = TestApp::org_body("university");
+    scale_for_university["enterprise_scale"] = "small".into();
+    app.post("/organizations", second.t(), &scale_for_university).await.problem(422, "validation_failed");
+    let mut bad_kind = TestApp::org_body("enterprise");
+    bad_kind["kind"] = "cartel".into();
+    app.post("/organizations", second.t(), &bad_kind).await.problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn pending_organizations_are_private_until_verified() {
+    let app = spawn_app().await;
+    let owner = app.pending_member("institute").await;
+    let path = format!("/organizations/{}", owner.org());
+    let stranger = app.user().await;
+    let admin = app.admin().await;
+    app.get(&path, None).await.problem(404, "not_found");
+    app.get(&path, stranger.t()).await.problem(404, "not_found");
+    let own = app.get(&path, owner.t()).await.expect(200);
+    assert_eq!(own["contact"]["name"], "王工", "members see contact details");
+    app.get(&path, admin.t()).await.expect(200);
+    let public = app.get("/organizations", None).await.expect(200);
+    assert!(public["items"].as_array().unwrap().iter().all(|o| o["id"] != owner.org()));
+    let pending = app.get("/organizations?status=pending", admin.t()).await.expect(200);
+    assert!(pending["items"].as_array().unwrap().iter().any(|o| o["id"] == owner.org()));
+    assert_eq!(app.get("/organizations?status=pending", None).await.expect(200)["total"], 0);
+
+    app.post(&format!("/admin/organizations/{}/verify", owner.org()), stranger.t(), &json!({}))
+        .await
+        .problem(403, "forbidden");
+    let verified =
+        app.post(&format!("/admin/organizations/{}/verify", owner.org()), admin.t(), &json!({})).await.expect(200);
+    assert_eq!(verified["status"], "verified");
+    let public_view = app.get(&path, None).await.expect(200);
+    assert_eq!(public_view["status"], "verified");
+    assert!(public_view["contact"].is_null(), "the public does not see contact details");
+    let listed = app.get("/organizations?kind=institute", None).await.expect(200);
+    assert!(listed["items"].as_array().unwrap().iter().any(|o| o["id"] == owner.org()));
+    assert_eq!(listed["page"], 1);
+    assert_eq!(listed["per_page"], 20);
+    app.get("/organizations?per_page=101", None).await.problem(422, "validation_failed");
+    app.get("/organizations?page=0", None).await.problem(422, "validation_failed");
+
+    // Review happens once.
+    app.post(&format!("/admin/organizations/{}/verify", owner.org()), admin.t(), &json!({}))
+        .await
+        .problem(409, "invalid_state_transition");
+    app.post(&format!("/admin/organizations/{}/reject", owner.org()), admin.t(), &json!({"reason": "迟到的驳回"}))
+        .await
+        .problem(409, "invalid_state_transition");
+
+    // The owner was told, in the app and by email.
+    app.run_due_jobs().await;
+    let mail =
+        app.mails().into_iter().find(|m| m.to == owner.email && m.kind == "org_verified").expect("verified mail");
+    assert!(mail.subject.contains("认证"));
+    let notes = app.get("/me/notifications?unread=true", owner.t()).await.expect(200);
+    let note =
+        notes["items"].as_array().unwrap().iter().find(|n| n["kind"] == "organization_verified").unwrap().clone();
+    let read =
+        app.post(&format!("/me/notifications/{}/read", note["id"].as_str().unwrap()), owner.t(), &json!({})).await;
+    assert_eq!(read.expect(200)["read"], true);
+    assert_eq!(app.get("/me/notifications?unread=true", owner.t()).await.expect(200)["total"], 0);
+    app.post(&format!("/me/notifications/{}/read", note["id"].as_str().unwrap()), stranger.t(), &json!({}))
+        .await
+        .problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn rejection_needs_a_reason_and_is_mailed() {
+    let app = spawn_app().await;
+    let owner = app.pending_member("enterprise").await;
+    let admin = app.admin().await;
+    let path = format!("/admin/organizations/{}/reject", owner.org());
+    app.post(&path, admin.t(), &json!({"reason": "  "})).await.problem(422, "validation_failed");
+    let rejected = app.post(&path, admin.t(), &json!({"reason": "营业执照信息不一致"})).await.expect(200);
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["reject_reason"], "营业执照信息不一致");
+    app.run_due_jobs().await;
+    let mail = app.mails().into_iter().find(|m| m.to == owner.email && m.kind == "org_rejected").unwrap();
+    assert!(mail.text.contains("营业执照信息不一致"));
+}
+
+#[tokio::test]
+async fn owners_add_members() {
+    let app = spawn_app().await;
+    let owner = app.member("enterprise").await;
+    let newcomer = app.user().await;
+    let path = format!("/organizations/{}/members", owner.org());
+    let added = app.post(&path, owner.t(), &json!({"email": newcomer.email, "org_role": "member"})).await.expect(201);
+    assert_eq!(added["organization"]["id"], owner.org());
+    assert_eq!(added["organization"]["org_role"], "member");
+    // A member is not an owner.
+    let another = app.user().await;
+    app.post(&path, newcomer.t(), &json!({"email": another.email, "org_role": "member"}))
+        .await
+        .problem(403, "forbidden");
+    // Someone already in an organization cannot be added.
+    app.post(&path, owner.t(), &json!({"email": newcomer.email, "org_role": "member"}))
+        .await
+        .problem(409, "already_in_organization");
+    app.post(&path, owner.t(), &json!({"email": format!("nobody{}@example.cn", unique()), "org_role": "member"}))
+        .await
+        .problem(404, "not_found");
+    // Outsiders cannot add people to someone else's organization.
+    app.post(&path, another.t(), &json!({"email": another.email, "org_role": "owner"})).await.problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn audit_log_records_changes_and_detects_tampering() {
+    let app = spawn_app().await;
+    let owner = app.member("university").await;
+    let admin = app.admin().await;
+    let user = app.user().await;
+    app.get("/admin/audit", user.t()).await.problem(403, "forbidden");
+    app.get("/admin/audit/verify", user.t()).await.problem(403, "forbidden");
+
+    let log = app
+        .get(&format!("/admin/audit?entity_type=organization&entity_id={}", owner.org()), admin.t())
+        .await
+        .expect(200);
+    let items = log["items"].as_array().unwrap();
+    let verify = items.iter().find(|e| e["action"] == "organization.verify").expect("verify entry");
+    assert_eq!(verify["from_status"], "pending");
+    assert_eq!(verify["to_status"], "verified");
+    assert!(verify["actor_id"].is_string());
+    assert!(items.iter().any(|e| e["action"] == "organization.create" && e["to_status"] == "pending"));
+
+    let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(check["ok"], true);
+    assert!(check["entries"].as_i64().unwrap() >= 4);
+
+    // Someone edits a row behind the application's back.
+    let seq = verify["seq"].as_i64().unwrap();
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::audit_log;
+        diesel::update(audit_log::table.find(seq)).set(audit_log::to_status.eq("rejected")).execute(c).unwrap();
+    });
+    let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(check["ok"], false);
+    assert_eq!(check["broken_at_seq"], seq);
+}
+
+#[tokio::test]
+async fn deleting_an_audit_entry_breaks_the_chain() {
+    let app = spawn_app().await;
+    let _owner = app.member("institute").await;
+    let admin = app.admin().await;
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::audit_log;
+        diesel::delete(audit_log::table.find(2_i64)).execute(c).unwrap();
+    });
+    let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(check["ok"], false);
+    assert_eq!(check["broken_at_seq"], 2);
+}
