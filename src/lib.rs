@@ -15,6 +15,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod search;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -22,6 +22,7 @@ use crate::config::Settings;
 use crate::db::{DatabaseUrl, Db};
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::search::SearchIndex;
 use crate::state::AppState;
 
 /// What differs between production and tests when building the app.
@@ -77,8 +78,10 @@ impl Application {
             jwt: JwtKeys::new(settings.auth.jwt_secret.expose(), settings.auth.access_token_secs),
             passwords: PasswordHashing::new(&settings.auth)?,
             login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
+            search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
             settings: settings.clone(),
         };
+        prepare_background_state(&state).await?;
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
@@ -86,6 +89,10 @@ impl Application {
 
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let mut background = Vec::new();
+        if settings.search.catchup_secs > 0 {
+            let every = Duration::from_secs(settings.search.catchup_secs);
+            background.push(tokio::spawn(search_catch_up(state.clone(), every, shutdown_rx.clone())));
+        }
         if settings.jobs.interval_secs > 0 {
             let interval = Duration::from_secs(settings.jobs.interval_secs);
             background.push(tokio::spawn(crate::jobs::worker(state.clone(), interval, shutdown_rx.clone())));
@@ -112,6 +119,43 @@ impl Application {
         }
         tracing::info!("server stopped");
         result
+    }
+}
+
+/// Builds the search index from the database and makes sure recurring jobs are scheduled.
+async fn prepare_background_state(state: &AppState) -> anyhow::Result<()> {
+    let (db, search) = (state.db.clone(), state.search.clone());
+    let started = Instant::now();
+    let indexed = tokio::task::spawn_blocking(move || {
+        crate::search::analyzer::Analyzer::warm_up();
+        crate::search::sync::rebuild(&db, &search)
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("building the search index: {e}"))?;
+    tracing::info!(documents = indexed, elapsed_ms = started.elapsed().as_millis() as u64, "search index built");
+    let now = state.clock.now();
+    state
+        .db
+        .tx(move |c| crate::service::subscriptions::schedule_digest(c, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("scheduling the daily digest: {e}"))?;
+    Ok(())
+}
+
+/// Pulls listing changes made through other instances into this instance's index.
+async fn search_catch_up(state: AppState, every: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut since = chrono::Utc::now() - chrono::Duration::seconds(60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        let (db, search) = (state.db.clone(), state.search.clone());
+        match tokio::task::spawn_blocking(move || crate::search::sync::catch_up(&db, &search, since)).await {
+            Ok(Ok(next)) => since = next,
+            Ok(Err(err)) => tracing::warn!(error = %err, "search catch-up failed; retrying"),
+            Err(err) => tracing::warn!(error = %err, "search catch-up panicked; retrying"),
+        }
     }
 }
 

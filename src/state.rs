@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::search::SearchIndex;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,4 +22,14 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub passwords: PasswordHashing,
     pub login_limiter: Arc<IpLimiter>,
+    pub search: Arc<SearchIndex>,
+}
+
+impl AppState {
+    /// Re-reads the given listings into the search index (after a request published or
+    /// withdrew them), so search and matching see the change at once.
+    pub async fn refresh_index(&self, ids: Vec<String>) -> crate::error::AppResult<()> {
+        let (db, search) = (self.db.clone(), self.search.clone());
+        crate::db::blocking(move || crate::search::sync::refresh(&db, &search, &ids)).await
+    }
 }

@@ -5,9 +5,11 @@ pub mod admin;
 pub mod auth;
 pub mod extract;
 pub mod integrity;
+pub mod listings;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod subscriptions;
 pub mod users;
 
 use actix_web::web::{self, delete, get, post, put, resource};
@@ -47,6 +49,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/organizations/{id}/verify").route(post().to(organizations::verify)))
                 .service(resource("/admin/organizations/{id}/reject").route(post().to(organizations::reject)))
                 .service(resource("/admin/users/{id}/role").route(post().to(users::set_role)))
+                // achievements and demands
+                .service(
+                    resource("/achievements")
+                        .route(post().to(listings::create_achievement))
+                        .route(get().to(listings::list_achievements)),
+                )
+                .service(
+                    resource("/achievements/{id}")
+                        .route(get().to(listings::get_achievement))
+                        .route(web::patch().to(listings::update_achievement)),
+                )
+                .service(resource("/achievements/{id}/submit").route(post().to(listings::submit_achievement)))
+                .service(resource("/achievements/{id}/withdraw").route(post().to(listings::withdraw_achievement)))
+                .service(resource("/admin/achievements/{id}/approve").route(post().to(listings::approve_achievement)))
+                .service(resource("/admin/achievements/{id}/reject").route(post().to(listings::reject_achievement)))
+                .service(
+                    resource("/demands")
+                        .route(post().to(listings::create_demand))
+                        .route(get().to(listings::list_demands)),
+                )
+                .service(
+                    resource("/demands/{id}")
+                        .route(get().to(listings::get_demand))
+                        .route(web::patch().to(listings::update_demand)),
+                )
+                .service(resource("/demands/{id}/submit").route(post().to(listings::submit_demand)))
+                .service(resource("/demands/{id}/withdraw").route(post().to(listings::withdraw_demand)))
+                .service(resource("/admin/demands/{id}/approve").route(post().to(listings::approve_demand)))
+                .service(resource("/admin/demands/{id}/reject").route(post().to(listings::reject_demand)))
+                .service(resource("/admin/review-queue").route(get().to(listings::review_queue)))
+                // subscriptions
+                .service(
+                    resource("/me/subscriptions")
+                        .route(post().to(subscriptions::create))
+                        .route(get().to(subscriptions::list)),
+                )
+                .service(resource("/me/subscriptions/{id}").route(delete().to(subscriptions::delete)))
                 // research integrity
                 .service(
                     resource("/admin/integrity-records")
@@ -60,8 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/audit").route(get().to(admin::audit)))
                 .service(resource("/admin/audit/verify").route(get().to(admin::audit_verify))),
         );
-    // Keep the imported route builders used as areas are added.
-    let _ = (delete, put);
+    let _ = put;
 }
 
 /// Fallback for every path no route matches: 404 problem+json.

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, integrity, ops, organizations, users};
+use super::{admin, auth, integrity, listings, ops, organizations, subscriptions, users};
 use crate::api::openapi::problems::*;
 
 #[derive(OpenApi)]
@@ -22,6 +22,13 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         auth::password_reset_confirm, users::me,
         organizations::create, organizations::list, organizations::get, organizations::add_member,
         organizations::verify, organizations::reject, users::set_role,
+        listings::create_achievement, listings::list_achievements, listings::get_achievement, listings::update_achievement,
+        listings::submit_achievement, listings::withdraw_achievement, listings::approve_achievement,
+        listings::reject_achievement,
+        listings::create_demand, listings::list_demands, listings::get_demand, listings::update_demand,
+        listings::submit_demand, listings::withdraw_demand, listings::approve_demand, listings::reject_demand,
+        listings::review_queue,
+        subscriptions::create, subscriptions::list, subscriptions::delete,
         integrity::create, integrity::list, integrity::lift,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify,
     ),
@@ -32,6 +39,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, login, tokens, password reset"),
+        (name = "achievements", description = "Research results (科技成果) listed by universities and institutes"),
+        (name = "demands", description = "Technical demands (技术需求) posted by enterprises"),
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "notifications", description = "In-app notifications"),

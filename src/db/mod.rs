@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod conn;
 pub mod integrity;
+pub mod listings;
 pub mod migrate;
 pub mod notifications;
 pub mod organizations;

@@ -132,3 +132,53 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    listings (id) {
+        id -> Text,
+        kind -> Text,
+        org_id -> Text,
+        created_by -> Text,
+        title -> Text,
+        body -> Text,
+        field -> Text,
+        keywords -> Text,
+        transfer_modes -> Text,
+        patent_numbers -> Text,
+        trl -> Nullable<Integer>,
+        price_fen -> Nullable<BigInt>,
+        negotiable -> Bool,
+        region -> Text,
+        deadline -> Nullable<Date>,
+        status -> Text,
+        reject_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        user_id -> Text,
+        target -> Text,
+        fields -> Text,
+        keywords -> Text,
+        region -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digest_items (id) {
+        id -> Text,
+        user_id -> Text,
+        target -> Text,
+        entity_id -> Text,
+        title -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}

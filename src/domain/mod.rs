@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod error;
 pub mod integrity;
+pub mod listing;
 pub mod organization;
 
 /// Declares a status/kind enum stored as TEXT and serialized as its snake_case string.

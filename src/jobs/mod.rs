@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Email;
 use crate::service::accounts::{self, EmailPurpose};
 use crate::service::notify::{self, Notice, Recipient};
+use crate::service::subscriptions;
 use crate::state::AppState;
 
 /// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
@@ -31,6 +32,10 @@ pub enum Job {
     SendEmail { to: String, email: Email },
     /// Deliver an in-app notice (and its email) to a user or an organization's members.
     Notify { to: Recipient, notice: Notice },
+    /// Tell subscribers about a newly published item.
+    MatchSubscriptions { target: String, entity_id: String },
+    /// Send the daily subscription digests, then schedule the next run.
+    DailyDigest,
 }
 
 impl Job {
@@ -40,6 +45,8 @@ impl Job {
             Job::SendAccountEmail { .. } => "send_account_email",
             Job::SendEmail { .. } => "send_email",
             Job::Notify { .. } => "notify",
+            Job::MatchSubscriptions { .. } => "match_subscriptions",
+            Job::DailyDigest => "daily_digest",
         }
     }
 }
@@ -87,6 +94,26 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
         Job::SendEmail { to, email } => {
             state.mailer.send(&to, &email).await.map_err(AppError::internal)?;
             state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::MatchSubscriptions { target, entity_id } => {
+            state
+                .db
+                .tx(move |c| {
+                    subscriptions::deliver_matches(c, &target, &entity_id, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
+        }
+        Job::DailyDigest => {
+            let base = state.settings.server.public_base_url.clone();
+            state
+                .db
+                .tx(move |c| {
+                    queue::complete(c, &id)?;
+                    subscriptions::send_digests(c, &base, now)?;
+                    Ok(())
+                })
+                .await
         }
         Job::Notify { to, notice } => {
             let base = state.settings.server.public_base_url.clone();

@@ -4,8 +4,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod integrity;
+pub mod listings;
 pub mod notify;
 pub mod organizations;
+pub mod review_queue;
+pub mod subscriptions;
 
 use crate::db::{self, AnyConnection};
 use crate::domain::account::{OrgRole, Role, UserStatus};

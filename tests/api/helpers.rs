@@ -540,3 +540,47 @@ impl TestApp {
         f(&mut conn)
     }
 }
+
+#[allow(dead_code)]
+pub fn achievement_body(title: &str, summary: &str) -> Value {
+    serde_json::json!({
+        "title": title,
+        "summary": summary,
+        "field": "new_energy",
+        "keywords": ["光伏", "薄膜电池"],
+        "trl": 6,
+        "transfer_modes": ["license", "transfer"],
+        "asking_price_fen": 500_000_000,
+        "negotiable": true,
+        "region": "江苏省",
+        "patent_numbers": ["CN202310123456.6"],
+    })
+}
+
+#[allow(dead_code)]
+pub fn demand_body(title: &str, description: &str) -> Value {
+    serde_json::json!({
+        "title": title,
+        "description": description,
+        "field": "new_energy",
+        "keywords": ["光伏"],
+        "min_trl": 5,
+        "budget_fen": 800_000_000,
+        "region": "上海市",
+        "deadline": "2027-06-30",
+    })
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    /// Creates, submits and approves a listing; returns its id.
+    pub async fn publish(&self, owner: &TestUser, admin: &TestUser, kind: &str, body: &Value) -> String {
+        let created = self.post(&format!("/{kind}s"), owner.t(), body).await.expect(201);
+        let id = created["id"].as_str().unwrap().to_owned();
+        self.post(&format!("/{kind}s/{id}/submit"), owner.t(), &serde_json::json!({})).await.expect(200);
+        let published =
+            self.post(&format!("/admin/{kind}s/{id}/approve"), admin.t(), &serde_json::json!({})).await.expect(200);
+        assert_eq!(published["status"], "published");
+        id
+    }
+}

@@ -8,9 +8,23 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::helpers::{backend, spawn_app, spawn_app_with, unique};
 use techtransfer::jobs::{self, Job, queue};
 
+/// Removes the recurring daily digest every app schedules at start, so tests that count
+/// job runs do not depend on the time of day.
+fn drop_digest(app: &crate::helpers::TestApp) {
+    use diesel::prelude::*;
+    use techtransfer::db::schema::jobs;
+    app.with_conn(|c| diesel::delete(jobs::table.filter(jobs::kind.eq("daily_digest"))).execute(c).unwrap());
+}
+
+/// The queue without the recurring daily digest every app schedules at start.
+fn work(app: &crate::helpers::TestApp) -> Vec<queue::JobRow> {
+    app.with_conn(|c| queue::list(c).unwrap()).into_iter().filter(|j| j.kind != "daily_digest").collect()
+}
+
 #[tokio::test]
 async fn failing_jobs_back_off_then_park_as_failed() {
     let app = spawn_app().await;
+    drop_digest(&app);
     let now = app.clock.now();
     let job = Job::SendEmail {
         to: "not an address".into(),
@@ -18,7 +32,7 @@ async fn failing_jobs_back_off_then_park_as_failed() {
     };
     app.state.db.tx(move |c| jobs::enqueue(c, &job, now)).await.unwrap();
     assert_eq!(app.run_due_jobs().await, 1);
-    let rows = app.with_conn(|c| queue::list(c).unwrap());
+    let rows = work(&app);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].attempts, 1);
     assert_eq!(rows[0].status, "pending");
@@ -31,7 +45,7 @@ async fn failing_jobs_back_off_then_park_as_failed() {
         assert_eq!(app.run_due_jobs().await, 1, "attempt {attempt}");
         expected_delay *= 2;
     }
-    let rows = app.with_conn(|c| queue::list(c).unwrap());
+    let rows = work(&app);
     assert_eq!(rows[0].status, "failed");
     assert_eq!(rows[0].attempts, jobs::MAX_ATTEMPTS);
     let metrics = app.get("/metrics", None).await;
@@ -43,6 +57,7 @@ async fn failing_jobs_back_off_then_park_as_failed() {
 #[tokio::test]
 async fn jobs_enqueued_in_a_rolled_back_transaction_never_run() {
     let app = spawn_app().await;
+    drop_digest(&app);
     let now = app.clock.now();
     let result: Result<(), _> = app
         .state
@@ -59,6 +74,7 @@ async fn jobs_enqueued_in_a_rolled_back_transaction_never_run() {
 #[tokio::test]
 async fn concurrent_workers_run_each_job_once() {
     let app = spawn_app().await;
+    drop_digest(&app);
     let now = app.clock.now();
     app.state
         .db
@@ -72,13 +88,14 @@ async fn concurrent_workers_run_each_job_once() {
         .unwrap();
     let (a, b, c) = tokio::join!(jobs::run_due(&app.state), jobs::run_due(&app.state), jobs::run_due(&app.state));
     assert_eq!(a.unwrap() + b.unwrap() + c.unwrap(), 40, "every job ran exactly once");
-    assert!(app.with_conn(|c| queue::list(c).unwrap()).is_empty());
+    assert!(work(&app).is_empty());
     let _ = backend();
 }
 
 #[tokio::test]
 async fn scheduled_jobs_wait_for_their_time_and_dedupe() {
     let app = spawn_app().await;
+    drop_digest(&app);
     let at = app.clock.now() + chrono::Duration::hours(1);
     app.state
         .db
@@ -88,7 +105,7 @@ async fn scheduled_jobs_wait_for_their_time_and_dedupe() {
         })
         .await
         .unwrap();
-    assert_eq!(app.with_conn(|c| queue::list(c).unwrap()).len(), 1, "same key enqueued once");
+    assert_eq!(work(&app).len(), 1, "same key enqueued once");
     assert_eq!(app.run_due_jobs().await, 0);
     app.clock.advance(chrono::Duration::hours(1));
     assert_eq!(app.run_due_jobs().await, 1);
@@ -154,6 +171,7 @@ async fn verification_mail_goes_through_real_smtp() {
         s.mail.smtp_port = port;
     })
     .await;
+    drop_digest(&app);
     let email = format!("smtp{}@example.cn", unique());
     app.register(&email).await.expect(201);
     assert_eq!(app.run_due_jobs().await, 1);
@@ -165,7 +183,7 @@ async fn verification_mail_goes_through_real_smtp() {
     assert!(data.contains("Subject: =?utf-8?"), "Chinese subject is encoded: {data}");
     assert!(data.contains("multipart/alternative"), "{data}");
     assert!(data.contains("text/html") && data.contains("text/plain"));
-    assert!(app.with_conn(|c| queue::list(c).unwrap()).is_empty(), "the job completed");
+    assert!(work(&app).is_empty(), "the job completed");
 }
 
 #[tokio::test]
@@ -178,9 +196,10 @@ async fn mail_jobs_retry_while_smtp_is_down() {
         s.mail.smtp_port = closed;
     })
     .await;
+    drop_digest(&app);
     app.register(&format!("down{}@example.cn", unique())).await.expect(201);
     assert_eq!(app.run_due_jobs().await, 1);
-    let rows = app.with_conn(|c| queue::list(c).unwrap());
+    let rows = work(&app);
     assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("pending", 1));
     assert!(rows[0].run_at() > app.clock.now());
     app.with_conn(|c| queue::complete(c, &rows[0].id).unwrap());

@@ -6,5 +6,6 @@
 mod accounts;
 mod helpers;
 mod jobs;
+mod listings;
 mod ops;
 mod organizations;

@@ -55,7 +55,7 @@ async fn metrics_count_requests_by_route() {
     );
     assert!(res.text.contains("http_request_duration_seconds_bucket"));
     assert!(res.text.contains("db_pool_connections{state=\"max\"}"));
-    assert!(res.text.contains("jobs_queue_depth{status=\"pending\"} 0"));
+    assert!(res.text.contains("jobs_queue_depth{status=\"failed\"} 0"), "{}", res.text);
 }
 
 #[tokio::test]

@@ -1,0 +1,3 @@
+DROP TABLE digest_items;
+DROP TABLE subscriptions;
+DROP TABLE listings;

@@ -1,0 +1,799 @@
+//! /achievements and /demands (one implementation, two shapes), the admin review queue,
+//! and /me/subscriptions.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::openapi::problems::*;
+use super::{Paginated, ReasonRequest, path_id};
+use crate::db::listings::{ListFilter, ListingRow};
+use crate::db::time::from_db;
+use crate::domain::listing::{Field, ListingContent, ListingKind, TransferMode};
+use crate::error::{AppError, AppResult};
+use crate::search::Kind;
+use crate::search::index::{Filters, Sort};
+use crate::search::sync::{field_code, mode_code, region_code};
+use crate::service::{self, Page, load_actor};
+use crate::state::AppState;
+
+/// `Some(None)` for an explicit `null`, `None` when the key is absent (PATCH semantics).
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+// ---------- achievements ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AchievementCreate {
+    #[schema(example = "高效钙钛矿太阳能电池制备技术")]
+    pub title: String,
+    pub summary: String,
+    pub field: Field,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Technology readiness level 1..9 (GB/T 22900).
+    pub trl: i32,
+    pub transfer_modes: Vec<TransferMode>,
+    pub asking_price_fen: Option<i64>,
+    #[serde(default)]
+    pub negotiable: bool,
+    #[schema(example = "江苏省")]
+    pub region: String,
+    /// Chinese patent application numbers with check digit, e.g. `CN202310123456.6`.
+    #[serde(default)]
+    pub patent_numbers: Vec<String>,
+}
+
+impl AchievementCreate {
+    fn content(self) -> ListingContent {
+        ListingContent {
+            title: self.title,
+            body: self.summary,
+            field: self.field,
+            keywords: self.keywords,
+            trl: Some(self.trl),
+            price_fen: self.asking_price_fen,
+            negotiable: self.negotiable,
+            transfer_modes: self.transfer_modes,
+            patent_numbers: self.patent_numbers,
+            region: self.region,
+            deadline: None,
+        }
+    }
+}
+
+/// A partial edit: only the keys sent change (`null` clears an optional value).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AchievementPatch {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub field: Option<Field>,
+    pub keywords: Option<Vec<String>>,
+    pub trl: Option<i32>,
+    pub transfer_modes: Option<Vec<TransferMode>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub asking_price_fen: Option<Option<i64>>,
+    pub negotiable: Option<bool>,
+    pub region: Option<String>,
+    pub patent_numbers: Option<Vec<String>>,
+}
+
+impl AchievementPatch {
+    fn apply(self, mut c: ListingContent) -> ListingContent {
+        if let Some(v) = self.title {
+            c.title = v;
+        }
+        if let Some(v) = self.summary {
+            c.body = v;
+        }
+        if let Some(v) = self.field {
+            c.field = v;
+        }
+        if let Some(v) = self.keywords {
+            c.keywords = v;
+        }
+        if let Some(v) = self.trl {
+            c.trl = Some(v);
+        }
+        if let Some(v) = self.transfer_modes {
+            c.transfer_modes = v;
+        }
+        if let Some(v) = self.asking_price_fen {
+            c.price_fen = v;
+        }
+        if let Some(v) = self.negotiable {
+            c.negotiable = v;
+        }
+        if let Some(v) = self.region {
+            c.region = v;
+        }
+        if let Some(v) = self.patent_numbers {
+            c.patent_numbers = v;
+        }
+        c
+    }
+}
+
+/// A research result (科技成果).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AchievementView {
+    pub id: String,
+    pub org_id: String,
+    pub title: String,
+    pub summary: String,
+    pub field: String,
+    pub keywords: Vec<String>,
+    pub trl: Option<i32>,
+    pub transfer_modes: Vec<String>,
+    pub asking_price_fen: Option<i64>,
+    pub negotiable: bool,
+    pub region: String,
+    pub patent_numbers: Vec<String>,
+    /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`, `transferred`.
+    pub status: String,
+    pub reject_reason: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ListingRow> for AchievementView {
+    fn from(r: ListingRow) -> Self {
+        Self {
+            keywords: r.keywords(),
+            transfer_modes: r.transfer_modes(),
+            patent_numbers: r.patent_numbers(),
+            id: r.id,
+            org_id: r.org_id,
+            title: r.title,
+            summary: r.body,
+            field: r.field,
+            trl: r.trl,
+            asking_price_fen: r.price_fen,
+            negotiable: r.negotiable,
+            region: r.region,
+            status: r.status,
+            reject_reason: r.reject_reason,
+            submitted_at: r.submitted_at.map(from_db),
+            published_at: r.published_at.map(from_db),
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+// ---------- demands ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DemandCreate {
+    #[schema(example = "地铁车辆轮对尺寸在线检测需求")]
+    pub title: String,
+    pub description: String,
+    pub field: Field,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The lowest technology readiness level acceptable (1..9).
+    pub min_trl: Option<i32>,
+    pub budget_fen: Option<i64>,
+    pub region: String,
+    /// Last day the demand is open (YYYY-MM-DD).
+    pub deadline: Option<NaiveDate>,
+}
+
+impl DemandCreate {
+    fn content(self) -> ListingContent {
+        ListingContent {
+            title: self.title,
+            body: self.description,
+            field: self.field,
+            keywords: self.keywords,
+            trl: self.min_trl,
+            price_fen: self.budget_fen,
+            negotiable: false,
+            transfer_modes: Vec::new(),
+            patent_numbers: Vec::new(),
+            region: self.region,
+            deadline: self.deadline,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DemandPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub field: Option<Field>,
+    pub keywords: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub min_trl: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub budget_fen: Option<Option<i64>>,
+    pub region: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub deadline: Option<Option<NaiveDate>>,
+}
+
+impl DemandPatch {
+    fn apply(self, mut c: ListingContent) -> ListingContent {
+        if let Some(v) = self.title {
+            c.title = v;
+        }
+        if let Some(v) = self.description {
+            c.body = v;
+        }
+        if let Some(v) = self.field {
+            c.field = v;
+        }
+        if let Some(v) = self.keywords {
+            c.keywords = v;
+        }
+        if let Some(v) = self.min_trl {
+            c.trl = v;
+        }
+        if let Some(v) = self.budget_fen {
+            c.price_fen = v;
+        }
+        if let Some(v) = self.region {
+            c.region = v;
+        }
+        if let Some(v) = self.deadline {
+            c.deadline = v;
+        }
+        c
+    }
+}
+
+/// An enterprise's technical demand (技术需求).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandView {
+    pub id: String,
+    pub org_id: String,
+    pub title: String,
+    pub description: String,
+    pub field: String,
+    pub keywords: Vec<String>,
+    pub min_trl: Option<i32>,
+    pub budget_fen: Option<i64>,
+    pub region: String,
+    pub deadline: Option<NaiveDate>,
+    /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`.
+    pub status: String,
+    pub reject_reason: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ListingRow> for DemandView {
+    fn from(r: ListingRow) -> Self {
+        Self {
+            keywords: r.keywords(),
+            id: r.id,
+            org_id: r.org_id,
+            title: r.title,
+            description: r.body,
+            field: r.field,
+            min_trl: r.trl,
+            budget_fen: r.price_fen,
+            region: r.region,
+            deadline: r.deadline,
+            status: r.status,
+            reject_reason: r.reject_reason,
+            submitted_at: r.submitted_at.map(from_db),
+            published_at: r.published_at.map(from_db),
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+// ---------- shared implementation ----------
+
+fn view(kind: ListingKind, row: ListingRow) -> serde_json::Value {
+    let value = match kind {
+        ListingKind::Achievement => serde_json::to_value(AchievementView::from(row)),
+        ListingKind::Demand => serde_json::to_value(DemandView::from(row)),
+    };
+    value.unwrap_or_default()
+}
+
+async fn create(
+    state: &AppState,
+    user: AuthUser,
+    kind: ListingKind,
+    content: ListingContent,
+) -> AppResult<HttpResponse> {
+    let content = content.validated(kind)?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            service::listings::create(c, &actor, kind, content, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view(kind, row)))
+}
+
+async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> AppResult<HttpResponse> {
+    let id = path_id(id)?;
+    let row = state
+        .db
+        .read(move |c| {
+            let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
+            service::listings::get(c, actor.as_ref(), kind, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view(kind, row)))
+}
+
+async fn update(
+    state: &AppState,
+    user: AuthUser,
+    kind: ListingKind,
+    id: &str,
+    edit: impl FnOnce(ListingContent) -> ListingContent + Send + 'static,
+) -> AppResult<HttpResponse> {
+    let id = path_id(id)?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            service::listings::update(c, &actor, kind, &id, edit, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view(kind, row)))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Submit,
+    Withdraw,
+    Approve,
+    Reject,
+}
+
+async fn step(
+    state: &AppState,
+    user_id: String,
+    kind: ListingKind,
+    id: &str,
+    step: Step,
+    reason: Option<String>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(id)?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user_id)?;
+            match step {
+                Step::Submit => service::listings::submit(c, &actor, kind, &id, now),
+                Step::Withdraw => service::listings::withdraw(c, &actor, kind, &id, now),
+                Step::Approve => service::listings::review(c, &actor, kind, &id, true, None, now),
+                Step::Reject => service::listings::review(c, &actor, kind, &id, false, reason.as_deref(), now),
+            }
+        })
+        .await?;
+    if matches!(step, Step::Approve | Step::Withdraw) {
+        state.refresh_index(vec![row.id.clone()]).await?;
+    }
+    Ok(HttpResponse::Ok().json(view(kind, row)))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    /// Best text match first (the default when `q` is given).
+    Relevance,
+    /// Most recently published first (the default otherwise).
+    Newest,
+}
+
+/// One query of either list, already validated.
+struct ListRequest {
+    q: Option<String>,
+    mine: bool,
+    sort: Option<SortParam>,
+    filter: ListFilter,
+    page: Page,
+}
+
+async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListRequest) -> AppResult<HttpResponse> {
+    let ListRequest { q, mine, sort, mut filter, page } = req;
+    filter.kind = kind.as_str().to_owned();
+    let q = q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if let (Some(q), false) = (&q, mine) {
+        let filters = Filters {
+            field: filter.field.as_deref().map(field_code),
+            region: filter.region.as_deref().map(region_code),
+            org_id: filter.org_id.clone(),
+            min_trl: filter.min_trl.map(|v| v.max(0) as u64),
+            max_trl: filter.max_trl.map(|v| v.max(0) as u64),
+            max_price: filter.max_price.map(|v| v.max(0) as u64),
+            min_price: filter.min_price.map(|v| v.max(0) as u64),
+            mode: filter.transfer_mode.as_deref().and_then(mode_code),
+        };
+        let sort = if sort == Some(SortParam::Newest) { Sort::Newest } else { Sort::Relevance };
+        let collection_kind = if kind == ListingKind::Achievement { Kind::Achievement } else { Kind::Demand };
+        let search = state.search.clone();
+        let q = q.clone();
+        let offset = page.offset() as usize;
+        let limit = page.limit() as usize;
+        let (ids, total) = crate::db::blocking(move || {
+            search
+                .collection(collection_kind)
+                .search(&q, &filters, sort, offset, limit)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("search: {e}")))
+        })
+        .await?;
+        let rows = state.db.read(move |c| service::listings::hydrate(c, &ids)).await?;
+        let items = rows.into_iter().map(|r| view(kind, r)).collect();
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "items": serde_json::Value::Array(items), "page": page.page, "per_page": page.per_page, "total": total,
+        })));
+    }
+    filter.text = q;
+    let (rows, total) = state
+        .db
+        .read(move |c| {
+            let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
+            service::listings::list(c, actor.as_ref(), mine, filter, page)
+        })
+        .await?;
+    let items: Vec<serde_json::Value> = rows.into_iter().map(|r| view(kind, r)).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items, "page": page.page, "per_page": page.per_page, "total": total,
+    })))
+}
+
+fn check_region(region: &Option<String>) -> AppResult<()> {
+    match region {
+        Some(r) if !crate::domain::organization::is_region(r) => Err(AppError::field("region", "unknown region")),
+        _ => Ok(()),
+    }
+}
+
+fn check_org_id(org_id: Option<String>) -> AppResult<Option<String>> {
+    org_id
+        .map(|o| {
+            uuid::Uuid::parse_str(&o).map(|u| u.to_string()).map_err(|_| AppError::field("org_id", "must be a UUID"))
+        })
+        .transpose()
+}
+
+// ---------- achievement handlers ----------
+
+/// List an achievement (draft). Members of verified universities and institutes only.
+#[utoipa::path(post, path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])),
+    request_body = AchievementCreate,
+    responses((status = 201, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn create_achievement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<AchievementCreate>,
+) -> AppResult<HttpResponse> {
+    create(&state, user, ListingKind::Achievement, body.into_inner().content()).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AchievementQuery {
+    /// Full text over title, summary and keywords (Chinese segmented; synonyms understood).
+    pub q: Option<String>,
+    pub field: Option<Field>,
+    pub region: Option<String>,
+    /// Only achievements at or above this TRL.
+    pub min_trl: Option<i32>,
+    /// Only achievements priced at or below this (unpriced ones excluded).
+    pub max_price_fen: Option<i64>,
+    pub transfer_mode: Option<TransferMode>,
+    pub org_id: Option<String>,
+    pub sort: Option<SortParam>,
+    /// The caller organization's own achievements in every status.
+    pub mine: Option<bool>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Published achievements: search, filter, sort.
+#[utoipa::path(get, path = "/api/v1/achievements", tag = "achievements", params(AchievementQuery),
+    responses((status = 200, body = Paginated<AchievementView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn list_achievements(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<AchievementQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = Page::new(q.page, q.per_page)?;
+    check_region(&q.region)?;
+    let filter = ListFilter {
+        field: q.field.map(|f| f.as_str().to_owned()),
+        region: q.region,
+        org_id: check_org_id(q.org_id)?,
+        min_trl: q.min_trl,
+        max_price: q.max_price_fen,
+        transfer_mode: q.transfer_mode.map(|m| m.as_str().to_owned()),
+        ..ListFilter::default()
+    };
+    let req = ListRequest { q: q.q, mine: q.mine.unwrap_or(false), sort: q.sort, filter, page };
+    list(&state, user, ListingKind::Achievement, req).await
+}
+
+/// One achievement: published ones to anyone, others to the owning organization and admins.
+#[utoipa::path(get, path = "/api/v1/achievements/{id}", tag = "achievements",
+    params(("id" = String, Path, description = "Achievement id")),
+    responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
+pub async fn get_achievement(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    get(&state, user, ListingKind::Achievement, &id).await
+}
+
+/// Edit a draft or rejected achievement (owning organization).
+#[utoipa::path(patch, path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")), request_body = AchievementPatch,
+    responses((status = 200, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn update_achievement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AchievementPatch>,
+) -> AppResult<HttpResponse> {
+    let patch = body.into_inner();
+    update(&state, user, ListingKind::Achievement, &id, move |c| patch.apply(c)).await
+}
+
+/// Submit for review: `draft`/`rejected` → `pending_review`.
+#[utoipa::path(post, path = "/api/v1/achievements/{id}/submit", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")),
+    responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn submit_achievement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, user.id, ListingKind::Achievement, &id, Step::Submit, None).await
+}
+
+/// Withdraw a published achievement: `published` → `withdrawn`.
+#[utoipa::path(post, path = "/api/v1/achievements/{id}/withdraw", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")),
+    responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn withdraw_achievement(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, user.id, ListingKind::Achievement, &id, Step::Withdraw, None).await
+}
+
+/// Approve: `pending_review` → `published`.
+#[utoipa::path(post, path = "/api/v1/admin/achievements/{id}/approve", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")),
+    responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn approve_achievement(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, admin.0.id, ListingKind::Achievement, &id, Step::Approve, None).await
+}
+
+/// Reject with a reason: `pending_review` → `rejected`.
+#[utoipa::path(post, path = "/api/v1/admin/achievements/{id}/reject", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")), request_body = ReasonRequest,
+    responses((status = 200, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn reject_achievement(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    body: ApiJson<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    let reason = body.into_inner().validated()?;
+    step(&state, admin.0.id, ListingKind::Achievement, &id, Step::Reject, Some(reason)).await
+}
+
+// ---------- demand handlers ----------
+
+/// Post a demand (draft). Members of verified enterprises and government bodies only.
+#[utoipa::path(post, path = "/api/v1/demands", tag = "demands", security(("bearer" = [])), request_body = DemandCreate,
+    responses((status = 201, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn create_demand(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<DemandCreate>,
+) -> AppResult<HttpResponse> {
+    create(&state, user, ListingKind::Demand, body.into_inner().content()).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DemandQuery {
+    /// Full text over title, description and keywords.
+    pub q: Option<String>,
+    pub field: Option<Field>,
+    pub region: Option<String>,
+    /// Only demands whose minimum TRL is at least this.
+    pub min_trl: Option<i32>,
+    /// Only demands whose minimum TRL is at most this (an achievement of that TRL fits).
+    pub max_trl: Option<i32>,
+    /// Only demands with a budget of at least this.
+    pub min_budget_fen: Option<i64>,
+    /// Only demands with a budget of at most this.
+    pub max_budget_fen: Option<i64>,
+    pub org_id: Option<String>,
+    pub sort: Option<SortParam>,
+    pub mine: Option<bool>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Published demands: search, filter, sort.
+#[utoipa::path(get, path = "/api/v1/demands", tag = "demands", params(DemandQuery),
+    responses((status = 200, body = Paginated<DemandView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn list_demands(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<DemandQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = Page::new(q.page, q.per_page)?;
+    check_region(&q.region)?;
+    let filter = ListFilter {
+        field: q.field.map(|f| f.as_str().to_owned()),
+        region: q.region,
+        org_id: check_org_id(q.org_id)?,
+        min_trl: q.min_trl,
+        max_trl: q.max_trl,
+        min_price: q.min_budget_fen,
+        max_price: q.max_budget_fen,
+        ..ListFilter::default()
+    };
+    let req = ListRequest { q: q.q, mine: q.mine.unwrap_or(false), sort: q.sort, filter, page };
+    list(&state, user, ListingKind::Demand, req).await
+}
+
+/// One demand: published ones to anyone, others to the owning organization and admins.
+#[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
+pub async fn get_demand(state: web::Data<AppState>, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    get(&state, user, ListingKind::Demand, &id).await
+}
+
+/// Edit a draft or rejected demand (owning organization).
+#[utoipa::path(patch, path = "/api/v1/demands/{id}", tag = "demands", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id")), request_body = DemandPatch,
+    responses((status = 200, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn update_demand(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<DemandPatch>,
+) -> AppResult<HttpResponse> {
+    let patch = body.into_inner();
+    update(&state, user, ListingKind::Demand, &id, move |c| patch.apply(c)).await
+}
+
+/// Submit for review: `draft`/`rejected` → `pending_review`.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/submit", tag = "demands", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn submit_demand(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, user.id, ListingKind::Demand, &id, Step::Submit, None).await
+}
+
+/// Withdraw a published demand.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/withdraw", tag = "demands", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn withdraw_demand(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, user.id, ListingKind::Demand, &id, Step::Withdraw, None).await
+}
+
+/// Approve a demand: `pending_review` → `published`.
+#[utoipa::path(post, path = "/api/v1/admin/demands/{id}/approve", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn approve_demand(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    step(&state, admin.0.id, ListingKind::Demand, &id, Step::Approve, None).await
+}
+
+/// Reject a demand with a reason.
+#[utoipa::path(post, path = "/api/v1/admin/demands/{id}/reject", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id")), request_body = ReasonRequest,
+    responses((status = 200, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn reject_demand(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    body: ApiJson<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    let reason = body.into_inner().validated()?;
+    step(&state, admin.0.id, ListingKind::Demand, &id, Step::Reject, Some(reason)).await
+}
+
+// ---------- review queue ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewItem {
+    /// `achievement`, `demand` or `challenge`.
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    pub org_id: String,
+    /// When it entered `pending_review`.
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Everything waiting for review, oldest submission first (ties by id).
+#[utoipa::path(get, path = "/api/v1/admin/review-queue", tag = "administration", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Paginated<ReviewItem>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable)))]
+pub async fn review_queue(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let page = Page::new(query.page, query.per_page)?;
+    let (items, total) = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            service::review_queue::list(c, &actor, page)
+        })
+        .await?;
+    let items = items
+        .into_iter()
+        .map(|i| ReviewItem { kind: i.kind, id: i.id, title: i.title, org_id: i.org_id, submitted_at: i.submitted_at })
+        .collect();
+    Ok(HttpResponse::Ok().json(Paginated::new(items, page, total)))
+}
