@@ -16,6 +16,8 @@ COMMANDS:
                               create (or promote) a verified administrator
     seed-demo                 fill an empty database with a Chinese demo data set
     openapi                   print the OpenAPI document
+    bench search [--sizes 10000,100000] [--queries 1000]
+                              search benchmark: index build, memory, query latency
     help                      print this help
 
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables

@@ -27,7 +27,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub log: LogSettings,
     pub search: SearchSettings,
-    pub matching: MatchingSettings,
+    pub matching: crate::matching::Params,
     pub contracts: ContractSettings,
 }
 
@@ -156,19 +156,6 @@ pub struct SearchSettings {
     pub catchup_secs: u64,
     /// Memory budget of the index writer, in MiB.
     pub writer_heap_mib: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchingSettings {
-    /// Candidates taken from the text index before structured re-ranking.
-    pub candidates: usize,
-    pub weight_text: f32,
-    pub weight_field_same: f32,
-    pub weight_field_related: f32,
-    pub weight_trl: f32,
-    pub weight_budget: f32,
-    pub weight_region: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

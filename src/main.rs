@@ -24,6 +24,9 @@ fn run() -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     }
+    if command.name == "bench" {
+        return bench(&command);
+    }
     if command.name == "openapi" {
         use utoipa::OpenApi;
         println!("{}", techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?);
@@ -70,5 +73,28 @@ fn run() -> anyhow::Result<()> {
             })
         }
         other => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// `techtransfer bench <search|…> [--sizes 10000,100000] [--queries N]`
+fn bench(command: &Command) -> anyhow::Result<()> {
+    let sizes = |default: &str| -> anyhow::Result<Vec<usize>> {
+        command
+            .flag("sizes")
+            .unwrap_or(default)
+            .split(',')
+            .map(|s| s.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--sizes takes numbers, e.g. 10000,100000")))
+            .collect()
+    };
+    match command.args.first().map(String::as_str) {
+        Some("search") => techtransfer::bench::search::run(&sizes("10000,100000")?, command.number("queries", 1000)?),
+        Some("match-quality") => {
+            let dir = PathBuf::from(command.flag("data").unwrap_or("../shared/bench/match-dev"));
+            let config_dir =
+                std::env::var("TT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"));
+            let settings = Settings::load(&config_dir)?;
+            techtransfer::bench::match_quality::run(&dir, &settings.matching)
+        }
+        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match-quality"),
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod connections;
 pub mod extract;
 pub mod integrity;
 pub mod listings;
+pub mod matching;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
@@ -79,6 +81,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/demands/{id}/approve").route(post().to(listings::approve_demand)))
                 .service(resource("/admin/demands/{id}/reject").route(post().to(listings::reject_demand)))
                 .service(resource("/admin/review-queue").route(get().to(listings::review_queue)))
+                // matching and connections (供需对接)
+                .service(resource("/demands/{id}/matches").route(get().to(matching::demand_matches)))
+                .service(resource("/achievements/{id}/matches").route(get().to(matching::achievement_matches)))
+                .service(
+                    resource("/connections").route(post().to(connections::create)).route(get().to(connections::list)),
+                )
+                .service(resource("/connections/{id}").route(get().to(connections::get)))
+                .service(resource("/connections/{id}/accept").route(post().to(connections::accept)))
+                .service(resource("/connections/{id}/decline").route(post().to(connections::decline)))
+                .service(
+                    resource("/connections/{id}/messages")
+                        .route(post().to(connections::post_message))
+                        .route(get().to(connections::messages)),
+                )
                 // subscriptions
                 .service(
                     resource("/me/subscriptions")

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, integrity, listings, ops, organizations, subscriptions, users};
+use super::{admin, auth, connections, integrity, listings, matching, ops, organizations, subscriptions, users};
 use crate::api::openapi::problems::*;
 
 #[derive(OpenApi)]
@@ -29,6 +29,9 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         listings::submit_demand, listings::withdraw_demand, listings::approve_demand, listings::reject_demand,
         listings::review_queue,
         subscriptions::create, subscriptions::list, subscriptions::delete,
+        matching::demand_matches, matching::achievement_matches,
+        connections::create, connections::list, connections::get, connections::accept, connections::decline,
+        connections::post_message, connections::messages,
         integrity::create, integrity::list, integrity::lift,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify,
     ),
@@ -41,6 +44,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "accounts", description = "Registration, login, tokens, password reset"),
         (name = "achievements", description = "Research results (科技成果) listed by universities and institutes"),
         (name = "demands", description = "Technical demands (技术需求) posted by enterprises"),
+        (name = "matching", description = "Explained matches between achievements and demands"),
+        (name = "connections", description = "供需对接: requests, answers and threads between organizations"),
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "notifications", description = "In-app notifications"),

@@ -31,6 +31,7 @@ pub struct ListingRow {
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub first_matched_at: Option<NaiveDateTime>,
 }
 
 impl ListingRow {
@@ -341,5 +342,13 @@ pub fn mark_digest_sent(c: &mut AnyConnection, user_id: &str, now: DateTime<Utc>
     )
     .set(digest_items::sent_at.eq(to_db(now)))
     .execute(c)?;
+    Ok(())
+}
+
+/// Records the first time the engine showed a listing's owner a counterpart.
+pub fn mark_matched(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    diesel::update(listings::table.find(id).filter(listings::first_matched_at.is_null()))
+        .set(listings::first_matched_at.eq(to_db(now)))
+        .execute(c)?;
     Ok(())
 }

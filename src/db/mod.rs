@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod conn;
+pub mod connections;
 pub mod integrity;
 pub mod listings;
 pub mod migrate;

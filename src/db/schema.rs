@@ -156,6 +156,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        first_matched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -180,5 +181,34 @@ diesel::table! {
         title -> Text,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> Text,
+        listing_id -> Text,
+        listing_kind -> Text,
+        listing_org_id -> Text,
+        requester_org_id -> Text,
+        requester_user_id -> Text,
+        message -> Text,
+        status -> Text,
+        decline_reason_code -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    connection_messages (id) {
+        id -> Text,
+        connection_id -> Text,
+        author_user_id -> Text,
+        author_org_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }

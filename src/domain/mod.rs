@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod connection;
 pub mod error;
 pub mod integrity;
 pub mod listing;

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod connections;
 pub mod integrity;
 pub mod listings;
+pub mod matches;
 pub mod notify;
 pub mod organizations;
 pub mod review_queue;

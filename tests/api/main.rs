@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod connections;
 mod helpers;
 mod jobs;
 mod listings;
+mod matching;
 mod ops;
 mod organizations;

@@ -1,0 +1,114 @@
+//! GET /demands/{id}/matches and GET /achievements/{id}/matches.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::AuthUser;
+use super::openapi::problems::*;
+use super::path_id;
+use crate::domain::listing::ListingKind;
+use crate::error::AppResult;
+use crate::matching::{FieldRelation, RegionRelation};
+use crate::service::matches::{self, Match};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchReasons {
+    /// The shared terms that carried the match, strongest first (synonyms shown by their
+    /// canonical name).
+    pub matched_terms: Vec<String>,
+    pub field: FieldRelation,
+    /// The achievement's TRL reaches the demand's minimum (true when either is unset).
+    pub trl_fit: bool,
+    /// The asking price is within the budget (true when either is unset).
+    pub budget_fit: bool,
+    pub region: RegionRelation,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchItem {
+    pub id: String,
+    pub title: String,
+    pub org_id: String,
+    /// In [0, 1]: text relevance relative to the best match, times the structured fit.
+    pub score: f64,
+    pub reasons: MatchReasons,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchList {
+    pub items: Vec<MatchItem>,
+}
+
+impl From<Match> for MatchItem {
+    fn from(m: Match) -> Self {
+        Self {
+            id: m.row.id,
+            title: m.row.title,
+            org_id: m.row.org_id,
+            score: (f64::from(m.score) * 10_000.0).round() / 10_000.0,
+            reasons: MatchReasons {
+                matched_terms: m.matched_terms,
+                field: m.fit.field,
+                trl_fit: m.fit.trl_fit,
+                budget_fit: m.fit.budget_fit,
+                region: m.fit.region,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MatchQuery {
+    /// 1..50, default 10.
+    pub limit: Option<i64>,
+}
+
+async fn matches_for(
+    state: &AppState,
+    user: AuthUser,
+    kind: ListingKind,
+    id: &str,
+    limit: Option<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(id)?;
+    let limit = limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(crate::error::AppError::field("limit", "must be between 1 and 50"));
+    }
+    let (db, search) = (state.db.clone(), state.search.clone());
+    let params = state.settings.matching.clone();
+    let now = state.clock.now();
+    let req = matches::Request { user_id: user.id, kind, id, limit: limit as usize, now };
+    let found = crate::db::blocking(move || matches::find(&db, &search, &params, &req)).await?;
+    Ok(HttpResponse::Ok().json(MatchList { items: found.into_iter().map(MatchItem::from).collect() }))
+}
+
+/// Published achievements ranked for this demand, with reasons. Owning organization and admins.
+#[utoipa::path(get, path = "/api/v1/demands/{id}/matches", tag = "matching", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Demand id"), MatchQuery),
+    responses((status = 200, body = MatchList), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 422, response = Unprocessable)))]
+pub async fn demand_matches(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    query: web::Query<MatchQuery>,
+) -> AppResult<HttpResponse> {
+    matches_for(&state, user, ListingKind::Demand, &id, query.limit).await
+}
+
+/// Published demands ranked for this achievement, with reasons. Owning organization and admins.
+#[utoipa::path(get, path = "/api/v1/achievements/{id}/matches", tag = "matching", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id"), MatchQuery),
+    responses((status = 200, body = MatchList), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 422, response = Unprocessable)))]
+pub async fn achievement_matches(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    query: web::Query<MatchQuery>,
+) -> AppResult<HttpResponse> {
+    matches_for(&state, user, ListingKind::Achievement, &id, query.limit).await
+}

@@ -1,0 +1,64 @@
+//! `techtransfer bench search`: index build time, index memory and query latency
+//! (p50/p95/p99) for typical 1–3 word queries with one filter, at several corpus sizes.
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::synth::{Vocabulary, listings};
+use super::{percentiles, rss_mib};
+use crate::domain::listing::Field;
+use crate::search::index::{Collection, Filters, Sort};
+
+pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
+    crate::search::analyzer::Analyzer::warm_up();
+    let vocab = Vocabulary::from_synonyms();
+    println!(
+        "search benchmark: {} vocabulary terms, {queries} queries per size, release build recommended",
+        vocab.len()
+    );
+    println!(
+        "{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}",
+        "listings", "build_s", "index_mib", "p50_ms", "p95_ms", "p99_ms", "hits_avg"
+    );
+    for &n in sizes {
+        let before = rss_mib();
+        let collection = Collection::new(256 * 1024 * 1024)?;
+        let started = Instant::now();
+        let docs: Vec<_> = listings(&vocab, n, 42).collect();
+        for chunk in docs.chunks(20_000) {
+            collection.apply(chunk, &[])?;
+        }
+        let build = started.elapsed();
+        drop(docs);
+        let memory = rss_mib() - before;
+
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut samples: Vec<Duration> = Vec::with_capacity(queries);
+        let mut hits = 0usize;
+        for i in 0..queries + 50 {
+            let words = rng.random_range(1..=3);
+            let q = (0..words).map(|_| vocab.pick(&mut rng).to_owned()).collect::<Vec<_>>().join(" ");
+            let filters = match i % 3 {
+                0 => Filters { field: Some(rng.random_range(0..Field::ALL.len()) as u64), ..Filters::default() },
+                1 => Filters { min_trl: Some(rng.random_range(3..8)), ..Filters::default() },
+                _ => Filters { max_price: Some(rng.random_range(1..1000u64) * 1_000_000), ..Filters::default() },
+            };
+            let t = Instant::now();
+            let (_ids, total) = collection.search(&q, &filters, Sort::Relevance, 0, 20)?;
+            let took = t.elapsed();
+            if i >= 50 {
+                samples.push(took);
+                hits += total;
+            }
+        }
+        let (p50, p95, p99) = percentiles(&mut samples);
+        println!(
+            "{n:>9} {:>10.2} {memory:>10.1} {p50:>9.3} {p95:>9.3} {p99:>9.3} {:>9}",
+            build.as_secs_f64(),
+            hits / queries.max(1)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! 供需对接: requests between organizations about a published listing, the owner's answer,
+//! a message thread, and the hand-off to a contract.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::connections::{ConnectionRow, MessageRow, NewConnection, Side};
+use crate::db::listings::ListingRow;
+use crate::db::organizations::OrgRow;
+use crate::db::time::to_db;
+use crate::db::users::UserRow;
+use crate::db::{self, AnyConnection};
+use crate::domain::connection::{self as rules, ConnectionAction, ConnectionStatus, DeclineReason};
+use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::listing::{ListingKind, ListingStatus};
+use crate::error::{AppError, AppResult};
+
+use super::audit::{self, Change};
+use super::notify::{self, Notice, Recipient};
+use super::{Actor, Page, integrity, new_id};
+
+/// A connection with what its views need.
+pub struct Details {
+    pub row: ConnectionRow,
+    pub listing_title: String,
+    pub requester_org: OrgRow,
+    pub listing_org: OrgRow,
+    pub requester_user: UserRow,
+}
+
+pub fn status_of(row: &ConnectionRow) -> AppResult<ConnectionStatus> {
+    ConnectionStatus::parse(&row.status).ok_or_else(|| super::corrupt("connection status", &row.status))
+}
+
+fn details(c: &mut AnyConnection, row: ConnectionRow) -> AppResult<Details> {
+    let listing =
+        db::listings::find_any(c, &row.listing_id)?.ok_or_else(|| super::corrupt("connection listing", &row.id))?;
+    let requester_org =
+        db::organizations::find(c, &row.requester_org_id)?.ok_or_else(|| super::corrupt("requester org", &row.id))?;
+    let listing_org =
+        db::organizations::find(c, &row.listing_org_id)?.ok_or_else(|| super::corrupt("listing org", &row.id))?;
+    let requester_user =
+        db::users::find(c, &row.requester_user_id)?.ok_or_else(|| super::corrupt("requester user", &row.id))?;
+    Ok(Details { row, listing_title: listing.title, requester_org, listing_org, requester_user })
+}
+
+/// Loads a connection the actor may see: a member of either organization, or an admin.
+fn visible(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ConnectionRow> {
+    let row = db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))?;
+    let party = actor.is_member_of(&row.requester_org_id) || actor.is_member_of(&row.listing_org_id);
+    if party || actor.is_admin() { Ok(row) } else { Err(AppError::not_found("connection")) }
+}
+
+pub fn request(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    kind: ListingKind,
+    listing_id: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Details> {
+    let org = actor.require_verified_org()?;
+    integrity::require_not_vetoed(c, actor, now)?;
+    let listing: ListingRow = super::listings::get(c, Some(actor), kind, listing_id)?;
+    if listing.org_id == org.id {
+        return Err(AppError::forbidden("you cannot request a connection to your own organization's listing"));
+    }
+    if listing.status != ListingStatus::Published.as_str() {
+        return Err(DomainError::new(
+            ErrorCode::InvalidStateTransition,
+            format!("the {} is not published", kind.noun()),
+        )
+        .into());
+    }
+    let duplicate = || {
+        DomainError::new(
+            ErrorCode::DuplicateConnection,
+            "your organization already has a live request for this listing",
+        )
+    };
+    if db::connections::live_exists(c, &org.id, listing_id)? {
+        return Err(duplicate().into());
+    }
+    let id = new_id();
+    db::connections::insert(
+        c,
+        &NewConnection {
+            id: &id,
+            listing_id,
+            listing_kind: kind.as_str(),
+            listing_org_id: &listing.org_id,
+            requester_org_id: &org.id,
+            requester_user_id: &actor.id,
+            message,
+            status: ConnectionStatus::Requested.as_str(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        },
+    )
+    .map_err(|e| {
+        AppError::on_unique(
+            e,
+            ErrorCode::DuplicateConnection,
+            "your organization already has a live request for this listing",
+        )
+    })?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("connection.request", "connection", &id)
+            .status(None, "requested")
+            .detail(serde_json::json!({ "listing_id": listing_id, "listing_kind": kind.as_str() })),
+        now,
+    )?;
+    notify::send(
+        c,
+        Recipient::Org(listing.org_id.clone()),
+        Notice::new(
+            "connection_requested",
+            format!("新的对接请求：{}", listing.title),
+            format!("{} 希望就此{}与您对接：{}", org.name, kind.chinese(), message),
+        )
+        .about("connection", &id),
+        now,
+    )?;
+    get(c, actor, &id)
+}
+
+pub fn get(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Details> {
+    let row = visible(c, actor, id)?;
+    details(c, row)
+}
+
+/// The listing owner's answer: accept, or decline with a reason code.
+pub fn respond(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    decline: Option<(DeclineReason, Option<String>)>,
+    now: DateTime<Utc>,
+) -> AppResult<Details> {
+    let row = visible(c, actor, id)?;
+    if !actor.is_member_of(&row.listing_org_id) {
+        return Err(AppError::forbidden("only the listing's organization answers a connection request"));
+    }
+    let from = status_of(&row)?;
+    let action = if decline.is_some() { ConnectionAction::Decline } else { ConnectionAction::Accept };
+    let to = rules::apply(from, action)?;
+    let reason = decline.as_ref().map(|(code, text)| (code.as_str(), text.as_deref()));
+    if !db::connections::transition(c, id, from.as_str(), to.as_str(), reason, now)? {
+        return Err(DomainError::transition("connection", from.as_str(), action.as_str()).into());
+    }
+    let mut change =
+        Change::new(if decline.is_some() { "connection.decline" } else { "connection.accept" }, "connection", id)
+            .status(Some(from.as_str()), to.as_str());
+    if let Some((code, text)) = &decline {
+        change = change.detail(serde_json::json!({ "reason_code": code.as_str(), "reason": text }));
+    }
+    audit::record(c, Some(&actor.id), change, now)?;
+    let updated = db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))?;
+    let d = details(c, updated)?;
+    let notice = match &decline {
+        None => Notice::new(
+            "connection_accepted",
+            format!("对接请求已接受：{}", d.listing_title),
+            format!("{} 接受了您的对接请求，双方联系方式已可查看。", d.listing_org.name),
+        ),
+        Some((code, text)) => Notice::new(
+            "connection_declined",
+            format!("对接请求未被接受：{}", d.listing_title),
+            format!(
+                "{} 婉拒了您的对接请求（{}）。{}",
+                d.listing_org.name,
+                code.as_str(),
+                text.clone().unwrap_or_default()
+            ),
+        ),
+    };
+    notify::send(c, Recipient::Org(d.row.requester_org_id.clone()), notice.about("connection", id), now)?;
+    Ok(d)
+}
+
+pub fn list(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    side: Side,
+    status: Option<ConnectionStatus>,
+    page: Page,
+) -> AppResult<(Vec<Details>, i64)> {
+    let Some(org_id) = actor.org_id() else { return Ok((Vec::new(), 0)) };
+    let (rows, total) =
+        db::connections::list(c, org_id, side, status.map(ConnectionStatus::as_str), page.offset(), page.limit())?;
+    let items = rows.into_iter().map(|r| details(c, r)).collect::<AppResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+pub fn post_message(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> AppResult<MessageRow> {
+    let row = visible(c, actor, id)?;
+    let Some(org_id) = actor.org_id().filter(|o| *o == row.requester_org_id || *o == row.listing_org_id) else {
+        return Err(AppError::forbidden("only the two organizations write in the thread"));
+    };
+    rules::apply(status_of(&row)?, ConnectionAction::Message)?;
+    let message_id = db::connections::add_message(c, id, &actor.id, org_id, body, now)?;
+    let other = if org_id == row.requester_org_id { &row.listing_org_id } else { &row.requester_org_id };
+    notify::send(
+        c,
+        Recipient::Org(other.clone()),
+        Notice::new("connection_message", "对接消息", body.chars().take(200).collect::<String>())
+            .about("connection", id)
+            .in_app_only(),
+        now,
+    )?;
+    db::connections::find_message(c, &message_id)?.ok_or_else(|| AppError::not_found("message"))
+}
+
+pub fn messages(c: &mut AnyConnection, actor: &Actor, id: &str, page: Page) -> AppResult<(Vec<MessageRow>, i64)> {
+    let row = visible(c, actor, id)?;
+    db::connections::messages(c, &row.id, page.offset(), page.limit())
+}
+
+/// A contract created from an accepted connection moves it to `contracted`.
+pub fn mark_contracted(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<ConnectionRow> {
+    let row = visible(c, actor, id)?;
+    let from = status_of(&row)?;
+    let to = rules::apply(from, ConnectionAction::Contract)?;
+    if !db::connections::transition(c, id, from.as_str(), to.as_str(), None, now)? {
+        return Err(DomainError::transition("connection", from.as_str(), "contract").into());
+    }
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("connection.contract", "connection", id).status(Some(from.as_str()), to.as_str()),
+        now,
+    )?;
+    db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))
+}

@@ -1,0 +1,102 @@
+//! Matches for a listing: runs the engine over the counterpart collection, then reads the
+//! ranked listings back from the database (only published ones count) and explains them.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::listings::ListingRow;
+use crate::db::{self, Db};
+use crate::domain::listing::{ListingKind, ListingStatus};
+use crate::error::{AppError, AppResult};
+use crate::matching::{self, Fit, Params, QueryListing, Role};
+use crate::search::index::Collection;
+use crate::search::sync::{field_code, region_code};
+use crate::search::{Kind, SearchIndex};
+
+use super::load_actor;
+
+pub struct Match {
+    pub row: ListingRow,
+    pub score: f32,
+    pub fit: Fit,
+    pub matched_terms: Vec<String>,
+}
+
+fn query_of(row: &ListingRow, role: Role) -> (QueryListing<'_>, Vec<String>) {
+    let keywords = row.keywords();
+    let q = QueryListing {
+        role,
+        title: &row.title,
+        keywords: &[],
+        body: &row.body,
+        field: field_code(&row.field),
+        region: region_code(&row.region),
+        trl: row.trl.map(|t| t as u64),
+        price: row.price_fen.map(|p| p.max(0) as u64),
+        org_id: Some(&row.org_id),
+    };
+    (q, keywords)
+}
+
+fn index_err(e: tantivy::TantivyError) -> AppError {
+    AppError::internal(anyhow::anyhow!("matching: {e}"))
+}
+
+/// Who asks for the matches of which listing.
+pub struct Request {
+    pub user_id: String,
+    pub kind: ListingKind,
+    pub id: String,
+    pub limit: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// Ranks published counterparts for a listing. Only the owning organization and admins may
+/// ask (403 for other callers who can see the listing, 404 otherwise). Runs on a blocking
+/// thread.
+pub fn find(db: &Db, index: &SearchIndex, params: &Params, req: &Request) -> AppResult<Vec<Match>> {
+    let Request { user_id, kind, id, limit, now } = req;
+    let (kind, limit, now) = (*kind, *limit, *now);
+    let row = db.tx_blocking(|c| {
+        let actor = load_actor(c, user_id)?;
+        let row = super::listings::get(c, Some(&actor), kind, id)?;
+        if !(actor.is_admin() || actor.is_member_of(&row.org_id)) {
+            return Err(AppError::forbidden("only the owning organization and administrators see matches"));
+        }
+        Ok(row)
+    })?;
+    let (role, counterpart) = match kind {
+        ListingKind::Demand => (Role::Demand, Kind::Achievement),
+        ListingKind::Achievement => (Role::Achievement, Kind::Demand),
+    };
+    let collection: &Collection = index.collection(counterpart);
+    let (mut q, keywords) = query_of(&row, role);
+    q.keywords = &keywords;
+    // A few spare results cover listings that left `published` since the index last heard.
+    let ranked = matching::rank(collection, &q, params, limit + 5).map_err(index_err)?;
+    let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
+    let rows = db.tx_blocking(|c| db::listings::find_many(c, &ids))?;
+    let terms = matching::query_terms(&q);
+    let mut out = Vec::with_capacity(limit);
+    for r in ranked {
+        let Some(found) = rows.iter().find(|x| x.id == r.id && x.status == ListingStatus::Published.as_str()) else {
+            continue;
+        };
+        let matched_terms = matching::matched_terms(
+            collection,
+            &terms,
+            &found.title,
+            &found.keywords(),
+            &found.body,
+            params.matched_terms_max,
+        )
+        .map_err(index_err)?;
+        out.push(Match { row: found.clone(), score: r.score, fit: r.fit, matched_terms });
+        if out.len() == limit {
+            break;
+        }
+    }
+    if !out.is_empty() && row.first_matched_at.is_none() {
+        db.tx_blocking(|c| db::listings::mark_matched(c, &row.id, now))?;
+    }
+    Ok(out)
+}

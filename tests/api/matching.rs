@@ -1,0 +1,151 @@
+//! Matching: explained results for constructed cases, only published counterparts,
+//! immediate effect of withdrawal, permissions.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+struct World {
+    app: TestApp,
+    university: TestUser,
+    enterprise: TestUser,
+    admin: TestUser,
+    demand: String,
+    direct: String,
+    adjacent: String,
+    draft: String,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let university = app.member("university").await;
+    let enterprise = app.member("enterprise").await;
+    let admin = app.admin().await;
+    let demand = app
+        .publish(
+            &enterprise,
+            &admin,
+            "demand",
+            &json!({
+                "title": "塔式起重机多机协同作业干涉预警需求",
+                "description": "我公司在建高层项目现场同时运行多台塔式起重机，吊臂交叉作业存在碰撞风险，希望引进群塔防碰撞预警系统，实时监测吊臂位置并提前报警。",
+                "field": "construction",
+                "keywords": ["塔吊", "防碰撞", "群塔作业"],
+                "min_trl": 6,
+                "budget_fen": 100_000_000,
+                "region": "江苏省",
+            }),
+        )
+        .await;
+    let direct = app
+        .publish(
+            &university,
+            &admin,
+            "achievement",
+            &json!({
+                "title": "群塔作业塔吊防碰撞监测预警系统",
+                "summary": "基于北斗定位与吊臂姿态传感的塔吊防碰撞系统，实时计算多台塔吊的干涉区域并分级报警，已在多个工地应用。",
+                "field": "construction", "keywords": ["塔吊", "防碰撞"], "trl": 7,
+                "transfer_modes": ["license"], "asking_price_fen": 80_000_000, "negotiable": false, "region": "江苏省",
+            }),
+        )
+        .await;
+    let adjacent = app
+        .publish(
+            &university,
+            &admin,
+            "achievement",
+            &json!({
+                "title": "港口门座起重机防碰撞预警技术",
+                "summary": "门座式起重机作业区域的激光雷达防碰撞预警，适用于港口装卸。",
+                "field": "transportation", "keywords": ["起重机", "防碰撞"], "trl": 4,
+                "transfer_modes": ["transfer"], "asking_price_fen": 300_000_000, "negotiable": true, "region": "广东省",
+            }),
+        )
+        .await;
+    let draft = app
+        .post(
+            "/achievements",
+            university.t(),
+            &json!({
+                "title": "塔吊防碰撞预警系统（未发布）", "summary": "群塔作业塔吊防碰撞预警，吊臂干涉实时报警。",
+                "field": "construction", "keywords": ["塔吊", "防碰撞", "群塔作业"], "trl": 8,
+                "transfer_modes": ["license"], "region": "江苏省",
+            }),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    World { app, university, enterprise, admin, demand, direct, adjacent, draft }
+}
+
+#[tokio::test]
+async fn matches_are_ranked_and_explained() {
+    let w = world().await;
+    let res = w.app.get(&format!("/demands/{}/matches", w.demand), w.enterprise.t()).await.expect(200);
+    let items = res["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[0], w.direct, "{res}");
+    assert!(ids.contains(&w.adjacent.as_str()));
+    assert!(!ids.contains(&w.draft.as_str()), "unpublished listings never appear");
+    let best = &items[0];
+    assert_eq!(best["title"], "群塔作业塔吊防碰撞监测预警系统");
+    assert_eq!(best["org_id"], w.university.org());
+    assert!((best["score"].as_f64().unwrap() - 1.0).abs() < 1e-9, "best text match with a perfect fit scores 1");
+    let terms: Vec<&str> =
+        best["reasons"]["matched_terms"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(terms.contains(&"塔吊") && terms.contains(&"防碰撞"), "{terms:?}");
+    assert_eq!(best["reasons"]["field"], "same");
+    assert_eq!(best["reasons"]["trl_fit"], true);
+    assert_eq!(best["reasons"]["budget_fit"], true);
+    assert_eq!(best["reasons"]["region"], "same");
+
+    let other = items.iter().find(|i| i["id"] == w.adjacent.as_str()).unwrap();
+    assert_eq!(other["reasons"]["field"], "related", "construction ↔ transportation");
+    assert_eq!(other["reasons"]["trl_fit"], false, "TRL 4 < minimum 6");
+    assert_eq!(other["reasons"]["budget_fit"], false, "3,000,000 yuan > 1,000,000 yuan");
+    assert_eq!(other["reasons"]["region"], "other");
+    let mut last = f64::INFINITY;
+    for item in items {
+        let score = item["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score) && score <= last, "best first, in [0, 1]");
+        last = score;
+    }
+
+    // Reverse direction.
+    let back = w.app.get(&format!("/achievements/{}/matches", w.direct), w.university.t()).await.expect(200);
+    assert_eq!(back["items"][0]["id"], w.demand.as_str());
+    assert_eq!(back["items"][0]["reasons"]["trl_fit"], true);
+}
+
+#[tokio::test]
+async fn withdrawn_and_newly_published_listings_take_effect_at_once() {
+    let w = world().await;
+    let path = format!("/demands/{}/matches", w.demand);
+    w.app.post(&format!("/achievements/{}/withdraw", w.direct), w.university.t(), &json!({})).await.expect(200);
+    let after = w.app.get(&path, w.enterprise.t()).await.expect(200);
+    assert!(after["items"].as_array().unwrap().iter().all(|i| i["id"] != w.direct.as_str()), "{after}");
+    // Publishing the draft makes it matchable immediately.
+    w.app.post(&format!("/achievements/{}/submit", w.draft), w.university.t(), &json!({})).await.expect(200);
+    w.app.post(&format!("/admin/achievements/{}/approve", w.draft), w.admin.t(), &json!({})).await.expect(200);
+    let now = w.app.get(&path, w.enterprise.t()).await.expect(200);
+    assert_eq!(now["items"][0]["id"], w.draft.as_str());
+}
+
+#[tokio::test]
+async fn only_the_owner_and_admins_see_matches() {
+    let w = world().await;
+    let path = format!("/demands/{}/matches", w.demand);
+    w.app.get(&path, None).await.problem(401, "unauthorized");
+    w.app.get(&path, w.university.t()).await.problem(403, "forbidden");
+    w.app.get(&path, w.admin.t()).await.expect(200);
+    w.app.get(&format!("{path}?limit=0"), w.enterprise.t()).await.problem(422, "validation_failed");
+    w.app.get(&format!("{path}?limit=51"), w.enterprise.t()).await.problem(422, "validation_failed");
+    let limited = w.app.get(&format!("{path}?limit=1"), w.enterprise.t()).await.expect(200);
+    assert_eq!(limited["items"].as_array().unwrap().len(), 1);
+    // Someone else's unpublished listing does not exist for them.
+    w.app.get(&format!("/achievements/{}/matches", w.draft), w.enterprise.t()).await.problem(404, "not_found");
+    w.app.get(&format!("/achievements/{}/matches", w.draft), w.university.t()).await.expect(200);
+}
