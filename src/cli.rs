@@ -18,6 +18,10 @@ COMMANDS:
     openapi                   print the OpenAPI document
     bench search [--sizes 10000,100000] [--queries 1000]
                               search benchmark: index build, memory, query latency
+    bench match [--sizes 10000,100000,1000000] [--queries 500]
+                              matching speed: top-10 latency, index build, memory
+    bench match-quality [--data ../shared/bench/match-dev]
+                              matching quality vs a BM25 baseline (NDCG@10, Recall@10, MRR)
     help                      print this help
 
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables

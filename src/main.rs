@@ -32,8 +32,7 @@ fn run() -> anyhow::Result<()> {
         println!("{}", techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?);
         return Ok(());
     }
-    let config_dir = std::env::var("TT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"));
-    let settings = Settings::load(&config_dir)?;
+    let settings = Settings::load(&config_dir())?;
     techtransfer::telemetry::init(&settings.log, settings.env, std::io::stdout);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -72,6 +71,25 @@ fn run() -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        "seed-demo" => runtime.block_on(async move {
+            let db = open_database(&settings).await?;
+            let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
+            let now = chrono::Utc::now();
+            let summary = db
+                .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "seeded {} verified organizations, {} published achievements, {} published demands",
+                summary.organizations, summary.achievements, summary.demands
+            );
+            println!("demo accounts (password {} unless noted):", techtransfer::demo::DEMO_PASSWORD);
+            for a in &summary.accounts {
+                let password = if a.role == "admin" { techtransfer::demo::ADMIN_PASSWORD } else { "" };
+                println!("  {:<42} {:<17} {} {}", a.email, a.role, a.organization.as_deref().unwrap_or(""), password);
+            }
+            Ok(())
+        }),
         other => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
     }
 }
@@ -88,6 +106,14 @@ fn bench(command: &Command) -> anyhow::Result<()> {
     };
     match command.args.first().map(String::as_str) {
         Some("search") => techtransfer::bench::search::run(&sizes("10000,100000")?, command.number("queries", 1000)?),
+        Some("match") => {
+            let settings = Settings::load(&config_dir())?;
+            techtransfer::bench::matching::run(
+                &sizes("10000,100000,1000000")?,
+                command.number("queries", 500)?,
+                &settings.matching,
+            )
+        }
         Some("match-quality") => {
             let dir = PathBuf::from(command.flag("data").unwrap_or("../shared/bench/match-dev"));
             let config_dir =
@@ -95,6 +121,10 @@ fn bench(command: &Command) -> anyhow::Result<()> {
             let settings = Settings::load(&config_dir)?;
             techtransfer::bench::match_quality::run(&dir, &settings.matching)
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match-quality"),
+        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality"),
     }
+}
+
+fn config_dir() -> PathBuf {
+    std::env::var("TT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"))
 }

@@ -194,6 +194,22 @@ pub fn run(dir: &Path, params: &Params) -> anyhow::Result<()> {
         dir.display()
     );
     println!("{:<10} {:<6} {:>8} {:>10} {:>8} {:>10}", "system", "mode", "NDCG@10", "Recall@10", "MRR", "top3_g2");
+    let mut load = 0.0;
+    for d in &demands {
+        let q = QueryListing {
+            role: Role::Demand,
+            title: &d.title,
+            keywords: &d.keywords,
+            body: &d.description,
+            field: NONE,
+            region: NONE,
+            trl: None,
+            price: None,
+            org_id: None,
+        };
+        load += matching::postings_load(&collection, &matching::query_terms(&q))?;
+    }
+    println!("full queries touch Σdf/N = {:.2} of the index on average", load / demands.len().max(1) as f64);
     let mut summary = Vec::new();
     for mode in ["full", "short"] {
         let full = mode == "full";

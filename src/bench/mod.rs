@@ -2,6 +2,7 @@
 //! runs in the test suite.
 
 pub mod match_quality;
+pub mod matching;
 pub mod search;
 pub mod synth;
 

@@ -6,17 +6,17 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::synth::{Vocabulary, listings};
+use super::synth::Pieces;
 use super::{percentiles, rss_mib};
 use crate::domain::listing::Field;
 use crate::search::index::{Collection, Filters, Sort};
 
 pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
     crate::search::analyzer::Analyzer::warm_up();
-    let vocab = Vocabulary::from_synonyms();
+    let pieces = Pieces::from_demo();
     println!(
-        "search benchmark: {} vocabulary terms, {queries} queries per size, release build recommended",
-        vocab.len()
+        "search benchmark: listings recombined from {} clauses of real listings, {queries} queries of 1-3 keywords + one filter",
+        pieces.len()
     );
     println!(
         "{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}",
@@ -26,10 +26,11 @@ pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
         let before = rss_mib();
         let collection = Collection::new(256 * 1024 * 1024)?;
         let started = Instant::now();
-        let docs: Vec<_> = listings(&vocab, n, 42).collect();
+        let docs: Vec<_> = pieces.listings(n, 42).collect();
         for chunk in docs.chunks(20_000) {
             collection.apply(chunk, &[])?;
         }
+        collection.optimize()?;
         let build = started.elapsed();
         drop(docs);
         let memory = rss_mib() - before;
@@ -38,8 +39,7 @@ pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
         let mut samples: Vec<Duration> = Vec::with_capacity(queries);
         let mut hits = 0usize;
         for i in 0..queries + 50 {
-            let words = rng.random_range(1..=3);
-            let q = (0..words).map(|_| vocab.pick(&mut rng).to_owned()).collect::<Vec<_>>().join(" ");
+            let q = pieces.short_query(&mut rng);
             let filters = match i % 3 {
                 0 => Filters { field: Some(rng.random_range(0..Field::ALL.len()) as u64), ..Filters::default() },
                 1 => Filters { min_trl: Some(rng.random_range(3..8)), ..Filters::default() },

@@ -212,3 +212,109 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    challenges (id) {
+        id -> Text,
+        issuer_org_id -> Text,
+        created_by -> Text,
+        title -> Text,
+        description -> Text,
+        field -> Text,
+        indicators -> Text,
+        reward_fen -> BigInt,
+        paid_fen -> BigInt,
+        mode -> Text,
+        directed_org_id -> Nullable<Text>,
+        max_winners -> Integer,
+        bid_deadline -> Timestamp,
+        publicity_days -> Integer,
+        eligible_kinds -> Text,
+        status -> Text,
+        reject_reason -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
+        awarded_at -> Nullable<Timestamp>,
+        publicity_ends_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    challenge_milestones (id) {
+        id -> Text,
+        challenge_id -> Text,
+        seq -> Integer,
+        title -> Text,
+        due_date -> Date,
+        payment_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> Text,
+        challenge_id -> Text,
+        org_id -> Text,
+        created_by -> Text,
+        proposal -> Text,
+        budget_fen -> BigInt,
+        plan -> Text,
+        team -> Text,
+        partner_org_ids -> Text,
+        status -> Text,
+        paid_fen -> BigInt,
+        eliminated_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    challenge_experts (challenge_id, expert_id) {
+        challenge_id -> Text,
+        expert_id -> Text,
+        assigned_by -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bid_scores (bid_id, expert_id) {
+        bid_id -> Text,
+        expert_id -> Text,
+        technical -> Integer,
+        team -> Integer,
+        budget -> Integer,
+        comment -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestone_progress (id) {
+        id -> Text,
+        challenge_id -> Text,
+        milestone_id -> Text,
+        bid_id -> Text,
+        status -> Text,
+        report -> Nullable<Text>,
+        reject_reason -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    challenge_payments (id) {
+        id -> Text,
+        challenge_id -> Text,
+        bid_id -> Text,
+        milestone_id -> Text,
+        amount_fen -> BigInt,
+        paid_at -> Timestamp,
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod challenge;
 pub mod connection;
 pub mod error;
 pub mod integrity;

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Email;
 use crate::service::accounts::{self, EmailPurpose};
 use crate::service::notify::{self, Notice, Recipient};
-use crate::service::subscriptions;
+use crate::service::{challenges, subscriptions};
 use crate::state::AppState;
 
 /// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
@@ -36,6 +36,10 @@ pub enum Job {
     MatchSubscriptions { target: String, entity_id: String },
     /// Send the daily subscription digests, then schedule the next run.
     DailyDigest,
+    /// A challenge's bid deadline passed: persist `bidding_closed`.
+    CloseBidding { challenge_id: String },
+    /// A challenge's notice period (公示) ended: persist `in_progress`.
+    EndPublicity { challenge_id: String },
 }
 
 impl Job {
@@ -47,6 +51,8 @@ impl Job {
             Job::Notify { .. } => "notify",
             Job::MatchSubscriptions { .. } => "match_subscriptions",
             Job::DailyDigest => "daily_digest",
+            Job::CloseBidding { .. } => "close_bidding",
+            Job::EndPublicity { .. } => "end_publicity",
         }
     }
 }
@@ -112,6 +118,16 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                     queue::complete(c, &id)?;
                     subscriptions::send_digests(c, &base, now)?;
                     Ok(())
+                })
+                .await
+        }
+        Job::CloseBidding { challenge_id } | Job::EndPublicity { challenge_id } => {
+            // Both settle whatever the clock says is due for the challenge.
+            state
+                .db
+                .tx(move |c| {
+                    challenges::close_bidding(c, &challenge_id, now)?;
+                    queue::complete(c, &id)
                 })
                 .await
         }

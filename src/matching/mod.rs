@@ -41,6 +41,9 @@ pub struct Params {
     pub region_other: f32,
     /// Matched terms shown per result.
     pub matched_terms_max: usize,
+    /// Terms found in more than this share of the collection are left out of candidate
+    /// retrieval (they cost the most postings and discriminate least); 1.0 keeps all.
+    pub max_df_ratio: f32,
 }
 
 impl Default for Params {
@@ -56,6 +59,7 @@ impl Default for Params {
             budget_floor: 0.5,
             region_other: 1.0,
             matched_terms_max: 8,
+            max_df_ratio: 1.0,
         }
     }
 }
@@ -161,7 +165,6 @@ pub fn fit(params: &Params, demand: &Facts, achievement: &Facts) -> Fit {
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub id: String,
-    pub org_id: String,
     pub score: f32,
     pub fit: Fit,
 }
@@ -185,14 +188,45 @@ pub fn idf(num_docs: u64, doc_freq: u64) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// Keeps at most `max` terms: the ones with the highest IDF (ties by term).
-pub fn cap_terms(collection: &Collection, mut terms: Vec<String>, max: usize) -> tantivy::Result<Vec<String>> {
-    if terms.len() <= max {
+/// IDF of each term in `collection` (computed once per query for the explanations).
+pub fn idfs(collection: &Collection, terms: &[String]) -> tantivy::Result<Vec<(String, f32)>> {
+    terms
+        .iter()
+        .map(|t| {
+            let (n, df) = collection.doc_freq(t)?;
+            Ok((t.clone(), idf(n, df)))
+        })
+        .collect()
+}
+
+/// Σ df/N over the query's terms: how much of the index a query touches (a benchmark
+/// diagnostic; 1.0 means as many postings as listings).
+pub fn postings_load(collection: &Collection, terms: &[String]) -> tantivy::Result<f64> {
+    let mut load = 0.0;
+    for t in terms {
+        let (n, df) = collection.doc_freq(t)?;
+        load += df as f64 / n.max(1) as f64;
+    }
+    Ok(load)
+}
+
+/// Keeps at most `max` terms: the ones with the highest IDF (ties by term), leaving out
+/// terms present in more than `max_df_ratio` of the collection.
+pub fn cap_terms(
+    collection: &Collection,
+    mut terms: Vec<String>,
+    max: usize,
+    max_df_ratio: f32,
+) -> tantivy::Result<Vec<String>> {
+    if terms.len() <= max && max_df_ratio >= 1.0 {
         return Ok(terms);
     }
     let mut weighted = Vec::with_capacity(terms.len());
     for t in terms.drain(..) {
         let (n, df) = collection.doc_freq(&t)?;
+        if (df as f32) > max_df_ratio * n as f32 {
+            continue;
+        }
         weighted.push((idf(n, df), t));
     }
     weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -206,16 +240,19 @@ pub fn rank(
     params: &Params,
     limit: usize,
 ) -> tantivy::Result<Vec<Ranked>> {
-    let terms = cap_terms(collection, query_terms(q), params.max_query_terms)?;
-    let hits = collection.candidates(&terms, q.org_id, params.candidates)?;
-    Ok(rerank(q, hits, params, limit))
+    let terms = cap_terms(collection, query_terms(q), params.max_query_terms, params.max_df_ratio)?;
+    let candidates = collection.candidates(&terms, q.org_id, params.candidates)?;
+    rerank(q, &candidates.hits, params, limit)
+        .into_iter()
+        .map(|(hit, score, fit)| Ok(Ranked { id: candidates.id_of(hit)?, score, fit }))
+        .collect()
 }
 
-/// Structured re-ranking of BM25 candidates.
-pub fn rerank(q: &QueryListing<'_>, hits: Vec<Hit>, params: &Params, limit: usize) -> Vec<Ranked> {
+/// Structured re-ranking of BM25 candidates: the best `limit` with their score and fit.
+pub fn rerank<'h>(q: &QueryListing<'_>, hits: &'h [Hit], params: &Params, limit: usize) -> Vec<(&'h Hit, f32, Fit)> {
     let Some(best) = hits.first().map(|h| h.score).filter(|s| *s > 0.0) else { return Vec::new() };
-    let mut ranked: Vec<Ranked> = hits
-        .into_iter()
+    let mut ranked: Vec<(&Hit, f32, Fit)> = hits
+        .iter()
         .map(|h| {
             let mine = Facts { field: q.field, region: q.region, trl: q.trl, price: q.price };
             let theirs = Facts { field: h.field, region: h.region, trl: h.trl, price: h.price };
@@ -223,10 +260,11 @@ pub fn rerank(q: &QueryListing<'_>, hits: Vec<Hit>, params: &Params, limit: usiz
                 Role::Demand => fit(params, &mine, &theirs),
                 Role::Achievement => fit(params, &theirs, &mine),
             };
-            Ranked { score: (h.score / best).min(1.0) * fit.factor, id: h.id, org_id: h.org_id, fit }
+            (h, (h.score / best).min(1.0) * fit.factor, fit)
         })
         .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    // Ties keep the text order (then index order), so results are stable for a snapshot.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked.truncate(limit);
     ranked
 }
@@ -236,6 +274,7 @@ pub fn rerank(q: &QueryListing<'_>, hits: Vec<Hit>, params: &Params, limit: usiz
 pub fn matched_terms(
     collection: &Collection,
     query_terms: &[String],
+    idf_cache: &[(String, f32)],
     doc_title: &str,
     doc_keywords: &[String],
     doc_body: &str,
@@ -255,8 +294,14 @@ pub fn matched_terms(
     let mut contributions: HashMap<&str, f32> = HashMap::new();
     for term in query_terms {
         let Some(&f) = tf.get(term.as_str()) else { continue };
-        let (n, df) = collection.doc_freq(term)?;
-        let part = idf(n, df) * f * (k1 + 1.0) / (f + k1 * dl_norm);
+        let weight = match idf_cache.iter().find(|(t, _)| t == term) {
+            Some((_, w)) => *w,
+            None => {
+                let (n, df) = collection.doc_freq(term)?;
+                idf(n, df)
+            }
+        };
+        let part = weight * f * (k1 + 1.0) / (f + k1 * dl_norm);
         *contributions.entry(Analyzer::display(term)).or_default() += part;
     }
     let mut ordered: Vec<(&str, f32)> = contributions.into_iter().collect();

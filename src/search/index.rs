@@ -62,6 +62,32 @@ struct Fields {
     published: TField,
 }
 
+thread_local! {
+    /// Per-thread score accumulator and the list of documents it touched (reused across
+    /// queries; reset by clearing only the touched slots).
+    static SCORES: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The fast-field columns re-ranking reads, opened once per segment.
+struct SegmentColumns {
+    field: tantivy::columnar::Column<u64>,
+    region: tantivy::columnar::Column<u64>,
+    trl: tantivy::columnar::Column<u64>,
+    price: tantivy::columnar::Column<u64>,
+}
+
+impl SegmentColumns {
+    fn open(segment: &tantivy::SegmentReader) -> tantivy::Result<Self> {
+        let fast = segment.fast_fields();
+        Ok(Self {
+            field: fast.u64("field")?,
+            region: fast.u64("region")?,
+            trl: fast.u64("trl")?,
+            price: fast.u64("price")?,
+        })
+    }
+}
+
 /// One searchable collection (e.g. published achievements).
 pub struct Collection {
     index: Index,
@@ -93,16 +119,46 @@ pub enum Sort {
     Newest,
 }
 
-/// A hit with the facts re-ranking needs.
+/// A candidate with the facts re-ranking needs. Its id is resolved only for the few that
+/// survive re-ranking (string columns are the expensive part of a lookup).
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub id: String,
+    pub address: DocAddress,
     pub score: f32,
     pub field: u64,
     pub region: u64,
     pub trl: Option<u64>,
     pub price: Option<u64>,
-    pub org_id: String,
+}
+
+/// Candidates of one query, tied to the index snapshot they came from.
+pub struct Candidates {
+    searcher: tantivy::Searcher,
+    pub hits: Vec<Hit>,
+    /// `id` columns opened so far, per segment (opening one is costly; reuse it).
+    ids: std::cell::RefCell<std::collections::HashMap<u32, tantivy::columnar::StrColumn>>,
+}
+
+impl Candidates {
+    /// The listing id of a hit.
+    pub fn id_of(&self, hit: &Hit) -> tantivy::Result<String> {
+        let mut cache = self.ids.borrow_mut();
+        let column = match cache.entry(hit.address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                self.searcher
+                    .segment_reader(hit.address.segment_ord)
+                    .fast_fields()
+                    .str("id")?
+                    .ok_or_else(|| tantivy::TantivyError::SchemaError("fast field id missing".into()))?,
+            ),
+        };
+        let mut id = String::new();
+        if let Some(ord) = column.term_ords(hit.address.doc_id).next() {
+            column.ord_to_str(ord, &mut id)?;
+        }
+        Ok(id)
+    }
 }
 
 fn pretokenized(terms: Vec<String>) -> PreTokenizedString {
@@ -136,7 +192,7 @@ impl Collection {
                 .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(record))
         };
         let f = Fields {
-            id: schema.add_text_field("id", STRING | STORED),
+            id: schema.add_text_field("id", STRING | STORED | FAST),
             words: schema.add_text_field("words", text(false)),
             grams: schema.add_text_field("grams", text(true)),
             field: schema.add_u64_field("field", INDEXED | FAST),
@@ -198,6 +254,24 @@ impl Collection {
         writer.commit()?;
         drop(writer);
         self.reader.reload()
+    }
+
+    /// Merges every segment into one (after a bulk build): fewer, larger segments make
+    /// queries cheaper. Incremental updates later add small segments that tantivy's merge
+    /// policy folds back in the background.
+    pub fn optimize(&self) -> tantivy::Result<()> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            let mut writer = self.writer.lock().map_err(|_| tantivy::TantivyError::Poisoned)?;
+            writer.merge(&ids).wait()?;
+            drop(writer);
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -317,52 +391,113 @@ impl Collection {
 
     /// BM25 over `words` for a bag of unique terms (matching's candidate retrieval), with
     /// the facts re-ranking needs. `exclude_org` drops the querying side's own listings.
-    pub fn candidates(&self, terms: &[String], exclude_org: Option<&str>, limit: usize) -> tantivy::Result<Vec<Hit>> {
+    ///
+    /// Scored term-at-a-time: each term's postings are added into a dense per-segment score
+    /// array, then the best `limit` are selected. For long queries (a whole listing is the
+    /// query) this visits every posting once at a few nanoseconds each, where a
+    /// document-at-a-time union pays far more per posting. Scores are tantivy's BM25
+    /// (`Bm25Weight` over the whole index), so they equal a `BooleanQuery` of the terms.
+    pub fn candidates(&self, terms: &[String], exclude_org: Option<&str>, limit: usize) -> tantivy::Result<Candidates> {
         let f = self.f;
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .map(|t| {
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(f.words, t), IndexRecordOption::WithFreqs));
-                (Occur::Should, q)
-            })
-            .collect();
-        if let Some(org) = exclude_org {
-            clauses.push((
-                Occur::MustNot,
-                Box::new(TermQuery::new(Term::from_field_text(f.org, org), IndexRecordOption::Basic)),
-            ));
-        }
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let fast = segment.fast_fields();
-            let num =
-                |name: &str| -> tantivy::Result<u64> { Ok(fast.u64(name)?.first(address.doc_id).unwrap_or(NONE)) };
-            let field = num("field")?;
-            let region = num("region")?;
-            let trl = Some(num("trl")?).filter(|v| *v != NONE);
-            let price = Some(num("price")?).filter(|v| *v != NONE);
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let id = doc.get_first(f.id).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let org_id = match fast.str("org")? {
-                Some(col) => {
-                    let mut s = String::new();
-                    if let Some(ord) = col.term_ords(address.doc_id).next() {
-                        col.ord_to_str(ord, &mut s)?;
-                    }
-                    s
-                }
-                None => String::new(),
-            };
-            hits.push(Hit { id, score, field, region, trl, price, org_id });
+        let mut best: Vec<(f32, DocAddress)> = Vec::new();
+        let mut weights = Vec::with_capacity(terms.len());
+        for t in terms {
+            let term = Term::from_field_text(f.words, t);
+            if searcher.doc_freq(&term)? > 0 {
+                let weight = tantivy::query::Bm25Weight::for_terms(&searcher, std::slice::from_ref(&term))?;
+                weights.push((term, weight));
+            }
         }
-        Ok(hits)
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(f.words)?;
+            let norms = segment.get_fieldnorms_reader(f.words)?;
+            SCORES.with(|cell| -> tantivy::Result<()> {
+                let mut buf = cell.borrow_mut();
+                let (scores, touched) = &mut *buf;
+                if scores.len() < segment.max_doc() as usize {
+                    scores.resize(segment.max_doc() as usize, 0.0);
+                }
+                for (term, weight) in &weights {
+                    let Some(mut postings) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
+                        continue;
+                    };
+                    loop {
+                        let docs = postings.docs();
+                        if docs.is_empty() {
+                            break;
+                        }
+                        for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
+                            let slot = &mut scores[doc as usize];
+                            if *slot == 0.0 {
+                                touched.push(doc);
+                            }
+                            *slot += weight.score(norms.fieldnorm_id(doc), tf);
+                        }
+                        postings.advance();
+                    }
+                }
+                if let Some(org) = exclude_org {
+                    let org_index = segment.inverted_index(f.org)?;
+                    if let Some(mut own) =
+                        org_index.read_block_postings(&Term::from_field_text(f.org, org), IndexRecordOption::Basic)?
+                    {
+                        loop {
+                            let docs = own.docs();
+                            if docs.is_empty() {
+                                break;
+                            }
+                            for &doc in docs {
+                                if let Some(slot) = scores.get_mut(doc as usize) {
+                                    *slot = -1.0;
+                                }
+                            }
+                            own.advance();
+                        }
+                    }
+                }
+                let alive = segment.alive_bitset();
+                let mut found: Vec<(f32, u32)> = touched
+                    .iter()
+                    .map(|&d| (scores[d as usize], d))
+                    .filter(|&(score, d)| score > 0.0 && alive.is_none_or(|a| a.is_alive(d)))
+                    .collect();
+                for &d in touched.iter() {
+                    scores[d as usize] = 0.0;
+                }
+                touched.clear();
+                if found.len() > limit {
+                    found.select_nth_unstable_by(limit, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    found.truncate(limit);
+                }
+                best.extend(found.into_iter().map(|(score, doc)| (score, DocAddress::new(ord as u32, doc))));
+                Ok(())
+            })?;
+        }
+        best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        best.truncate(limit);
+        // Open each segment's columns once, not once per hit.
+        let mut columns: std::collections::HashMap<u32, SegmentColumns> = std::collections::HashMap::new();
+        let mut hits = Vec::with_capacity(best.len());
+        for (score, address) in best {
+            let cols = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(SegmentColumns::open(searcher.segment_reader(address.segment_ord))?)
+                }
+            };
+            let doc = address.doc_id;
+            let num = |col: &tantivy::columnar::Column<u64>| col.first(doc).unwrap_or(NONE);
+            hits.push(Hit {
+                address,
+                score,
+                field: num(&cols.field),
+                region: num(&cols.region),
+                trl: Some(num(&cols.trl)).filter(|v| *v != NONE),
+                price: Some(num(&cols.price)).filter(|v| *v != NONE),
+            });
+        }
+        Ok(Candidates { searcher, hits, ids: Default::default() })
     }
 
     /// Number of indexed documents and document frequency of `term` in `words` (for

@@ -85,6 +85,7 @@ pub fn rebuild(db: &Db, index: &SearchIndex) -> AppResult<usize> {
             collection.apply(&docs, &[]).map_err(index_err)?;
             total += docs.len();
         }
+        collection.optimize().map_err(index_err)?;
     }
     Ok(total)
 }

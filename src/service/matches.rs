@@ -76,6 +76,7 @@ pub fn find(db: &Db, index: &SearchIndex, params: &Params, req: &Request) -> App
     let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
     let rows = db.tx_blocking(|c| db::listings::find_many(c, &ids))?;
     let terms = matching::query_terms(&q);
+    let idf_cache = matching::idfs(collection, &terms).map_err(index_err)?;
     let mut out = Vec::with_capacity(limit);
     for r in ranked {
         let Some(found) = rows.iter().find(|x| x.id == r.id && x.status == ListingStatus::Published.as_str()) else {
@@ -84,6 +85,7 @@ pub fn find(db: &Db, index: &SearchIndex, params: &Params, req: &Request) -> App
         let matched_terms = matching::matched_terms(
             collection,
             &terms,
+            &idf_cache,
             &found.title,
             &found.keywords(),
             &found.body,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod challenges;
 pub mod connections;
 pub mod integrity;
 pub mod listings;

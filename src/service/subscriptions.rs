@@ -110,8 +110,7 @@ fn published_item(c: &mut AnyConnection, target: Target, id: &str) -> AppResult<
             region: Some(row.region),
             org_id: row.org_id,
         }),
-        // Challenges join the search index and subscriptions with the challenges area.
-        Target::Challenge => None,
+        Target::Challenge => super::challenges::published_item(c, id)?,
     })
 }
 

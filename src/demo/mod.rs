@@ -1,0 +1,312 @@
+//! `techtransfer seed-demo`: fills an empty database with a realistic Chinese marketplace so
+//! a newcomer sees it alive: verified organizations of every kind, ~200 published
+//! achievements and ~60 demands across all fields, a few items waiting for review, some
+//! connections with messages and subscriptions, and one account per role.
+//!
+//! Everything goes through the same use cases as the API (so the audit chain and the
+//! state rules hold); the notifications those would send are dropped at the end.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::{self, AnyConnection};
+use crate::domain::account::Role;
+use crate::domain::listing::{Field, ListingContent, ListingKind, TransferMode};
+use crate::domain::organization::{EnterpriseScale, OrgKind, ServiceCategory};
+use crate::error::{AppError, AppResult};
+use crate::service::{self, Actor, load_actor};
+
+/// The password of every demo account except the administrator's.
+pub const DEMO_PASSWORD: &str = "Demo-Pass-2026!";
+pub const ADMIN_EMAIL: &str = "admin@demo.techtransfer.cn";
+pub const ADMIN_PASSWORD: &str = "Demo-Admin-2026!";
+
+#[derive(Deserialize)]
+struct OrgSeed {
+    name: String,
+    kind: OrgKind,
+    credit_code: String,
+    region: String,
+    description: String,
+    enterprise_scale: Option<EnterpriseScale>,
+    service_categories: Option<Vec<ServiceCategory>>,
+    contact_name: String,
+    contact_phone: String,
+}
+
+#[derive(Deserialize)]
+struct AchievementSeed {
+    title: String,
+    summary: String,
+    field: Field,
+    keywords: Vec<String>,
+    trl: i32,
+    transfer_modes: Vec<TransferMode>,
+    asking_price_fen: Option<i64>,
+    region: String,
+    institution_kind: String,
+}
+
+#[derive(Deserialize)]
+struct DemandSeed {
+    title: String,
+    description: String,
+    field: Field,
+    keywords: Vec<String>,
+    min_trl: Option<i32>,
+    budget_fen: Option<i64>,
+    region: String,
+}
+
+fn parse_lines<T: for<'de> Deserialize<'de>>(data: &str) -> AppResult<Vec<T>> {
+    data.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).map_err(AppError::internal)).collect()
+}
+
+/// One demo account.
+pub struct Account {
+    pub email: String,
+    pub role: &'static str,
+    pub organization: Option<String>,
+}
+
+pub struct Summary {
+    pub organizations: usize,
+    pub achievements: usize,
+    pub demands: usize,
+    pub accounts: Vec<Account>,
+}
+
+/// Hashes `password` for each email up front (slow work outside the transaction).
+pub type Hasher<'a> = &'a dyn Fn(&str) -> anyhow::Result<String>;
+
+/// Seeds the demo data set into an empty database, in one transaction.
+pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>) -> AppResult<Summary> {
+    let users: i64 = db::schema::users::table.count().get_result(c)?;
+    if users > 0 {
+        return Err(AppError::new(
+            crate::domain::error::ErrorCode::Conflict,
+            "seed-demo only fills an empty database; this one already has users",
+        ));
+    }
+    let orgs: Vec<OrgSeed> = serde_json::from_str(include_str!("organizations.json")).map_err(AppError::internal)?;
+    let achievements: Vec<AchievementSeed> = parse_lines(include_str!("achievements.jsonl"))?;
+    let mut demands: Vec<DemandSeed> = parse_lines(include_str!("demands.jsonl"))?;
+    demands.extend(parse_lines::<DemandSeed>(include_str!("extra_demands.jsonl"))?);
+    let start = now - Duration::days(120);
+    let hashed = hash(DEMO_PASSWORD).map_err(AppError::internal)?;
+    let mut accounts = Vec::new();
+
+    let (admin_row, _) = service::accounts::create_admin(
+        c,
+        ADMIN_EMAIL,
+        &hash(ADMIN_PASSWORD).map_err(AppError::internal)?,
+        "平台管理员",
+        start,
+    )?;
+    let admin = load_actor(c, &admin_row.id)?;
+    accounts.push(Account { email: ADMIN_EMAIL.into(), role: "admin", organization: None });
+
+    for n in 1..=3 {
+        let email = format!("expert{n}@demo.techtransfer.cn");
+        let user = service::accounts::register(
+            c,
+            service::accounts::NewAccount {
+                email: email.clone(),
+                password_hash: hashed.clone(),
+                display_name: format!("评审专家{n}"),
+            },
+            start,
+        )?;
+        db::users::set_status(c, &user.id, "unverified", "active", start)?;
+        service::accounts::set_role(c, &admin, &user.id, Role::Expert, start)?;
+        accounts.push(Account { email, role: "expert", organization: None });
+    }
+
+    let mut owners: Vec<(OrgKind, Actor)> = Vec::new();
+    let mut per_kind: std::collections::HashMap<OrgKind, usize> = std::collections::HashMap::new();
+    for (i, o) in orgs.into_iter().enumerate() {
+        let n = per_kind.entry(o.kind).or_default();
+        *n += 1;
+        let email = format!("{}{}@demo.techtransfer.cn", o.kind.as_str().replace('_', "-"), n);
+        let at = start + Duration::hours(i as i64);
+        let user = service::accounts::register(
+            c,
+            service::accounts::NewAccount {
+                email: email.clone(),
+                password_hash: hashed.clone(),
+                display_name: o.contact_name.clone(),
+            },
+            at,
+        )?;
+        db::users::set_status(c, &user.id, "unverified", "active", at)?;
+        let actor = load_actor(c, &user.id)?;
+        let org = service::organizations::create(
+            c,
+            &actor,
+            service::organizations::NewOrganization {
+                name: o.name.clone(),
+                kind: o.kind,
+                credit_code: o.credit_code,
+                region: o.region,
+                description: o.description,
+                enterprise_scale: o.enterprise_scale,
+                service_categories: o.service_categories.unwrap_or_default(),
+                contact_name: Some(o.contact_name),
+                contact_phone: Some(o.contact_phone),
+            },
+            at,
+        )?;
+        service::organizations::review(c, &admin, &org.id, true, None, at + Duration::hours(2))?;
+        accounts.push(Account { email, role: o.kind.as_str(), organization: Some(o.name) });
+        owners.push((o.kind, load_actor(c, &user.id)?));
+    }
+    let pick = |kinds: &[OrgKind], i: usize| -> Option<&Actor> {
+        let matching: Vec<&Actor> = owners.iter().filter(|(k, _)| kinds.contains(k)).map(|(_, a)| a).collect();
+        (!matching.is_empty()).then(|| matching[i % matching.len()])
+    };
+
+    let mut published = (0, 0);
+    let total = achievements.len();
+    for (i, a) in achievements.into_iter().enumerate() {
+        let kinds: &[OrgKind] =
+            if a.institution_kind == "university" { &[OrgKind::University] } else { &[OrgKind::Institute] };
+        let owner = pick(kinds, i).ok_or_else(|| AppError::internal(anyhow::anyhow!("no owner for achievements")))?;
+        let content = ListingContent {
+            title: a.title,
+            body: a.summary,
+            field: a.field,
+            keywords: a.keywords,
+            trl: Some(a.trl),
+            price_fen: a.asking_price_fen,
+            negotiable: a.asking_price_fen.is_none(),
+            transfer_modes: a.transfer_modes,
+            patent_numbers: Vec::new(),
+            region: a.region,
+            deadline: None,
+        }
+        .validated(ListingKind::Achievement)?;
+        // The last few stay drafts or wait for review, so the review queue is not empty.
+        let stage = if i + 3 >= total {
+            0
+        } else if i + 8 >= total {
+            1
+        } else {
+            2
+        };
+        let at = start + Duration::minutes(i as i64 * 41);
+        if publish(c, &admin, owner, ListingKind::Achievement, content, stage, at)? {
+            published.0 += 1;
+        }
+    }
+    let total = demands.len();
+    for (i, d) in demands.into_iter().enumerate() {
+        let kinds: &[OrgKind] = if i % 12 == 11 { &[OrgKind::Government] } else { &[OrgKind::Enterprise] };
+        let owner = pick(kinds, i).ok_or_else(|| AppError::internal(anyhow::anyhow!("no owner for demands")))?;
+        let content = ListingContent {
+            title: d.title,
+            body: d.description,
+            field: d.field,
+            keywords: d.keywords,
+            trl: d.min_trl,
+            price_fen: d.budget_fen,
+            negotiable: false,
+            transfer_modes: Vec::new(),
+            patent_numbers: Vec::new(),
+            region: d.region,
+            deadline: Some((now + Duration::days(90 + i as i64)).date_naive()),
+        }
+        .validated(ListingKind::Demand)?;
+        let stage = if i + 2 >= total { 1 } else { 2 };
+        let at = start + Duration::minutes(i as i64 * 137 + 20);
+        if publish(c, &admin, owner, ListingKind::Demand, content, stage, at)? {
+            published.1 += 1;
+        }
+    }
+
+    connections(c, &owners, now - Duration::days(10))?;
+
+    // The seeded accounts did not really ask to be told about their own demo data.
+    diesel::delete(db::schema::jobs::table.filter(db::schema::jobs::kind.ne("daily_digest"))).execute(c)?;
+    Ok(Summary { organizations: owners.len(), achievements: published.0, demands: published.1, accounts })
+}
+
+/// Creates a listing and moves it `stage` steps along: 0 draft, 1 pending review, 2 published.
+fn publish(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owner: &Actor,
+    kind: ListingKind,
+    content: ListingContent,
+    stage: u8,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let row = service::listings::create(c, owner, kind, content, at)?;
+    if stage >= 1 {
+        service::listings::submit(c, owner, kind, &row.id, at + Duration::minutes(5))?;
+    }
+    if stage >= 2 {
+        service::listings::review(c, admin, kind, &row.id, true, None, at + Duration::hours(3))?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// A few 供需对接 conversations in different states between enterprises and institutions.
+fn connections(c: &mut AnyConnection, owners: &[(OrgKind, Actor)], at: DateTime<Utc>) -> AppResult<()> {
+    let enterprises: Vec<&Actor> = owners.iter().filter(|(k, _)| *k == OrgKind::Enterprise).map(|(_, a)| a).collect();
+    let institutions: Vec<&Actor> =
+        owners.iter().filter(|(k, _)| matches!(k, OrgKind::University | OrgKind::Institute)).map(|(_, a)| a).collect();
+    for (i, requester) in enterprises.iter().take(6).enumerate() {
+        let owner = institutions[i % institutions.len()];
+        let Some(org_id) = owner.org_id() else { continue };
+        let filter = db::listings::ListFilter {
+            kind: "achievement".into(),
+            status: Some("published".into()),
+            org_id: Some(org_id.to_owned()),
+            ..Default::default()
+        };
+        let (rows, _) = db::listings::list(c, &filter, i as i64, 1)?;
+        let Some(listing) = rows.first() else { continue };
+        let t = at + Duration::hours(i as i64 * 5);
+        let d = service::connections::request(
+            c,
+            requester,
+            ListingKind::Achievement,
+            &listing.id,
+            "我公司对该成果很感兴趣，希望进一步了解技术细节、转化方式与报价。",
+            t,
+        )?;
+        match i % 3 {
+            0 => {
+                service::connections::respond(c, owner, &d.row.id, None, t + Duration::hours(20))?;
+                service::connections::post_message(
+                    c,
+                    requester,
+                    &d.row.id,
+                    "能否安排一次线上技术交流？",
+                    t + Duration::hours(22),
+                )?;
+                service::connections::post_message(
+                    c,
+                    owner,
+                    &d.row.id,
+                    "可以，下周二下午方便。",
+                    t + Duration::hours(26),
+                )?;
+            }
+            1 => {
+                let reason = Some("目前成果尚处于中试阶段，暂不具备量产条件。".to_owned());
+                service::connections::respond(
+                    c,
+                    owner,
+                    &d.row.id,
+                    Some((crate::domain::connection::DeclineReason::TooEarly, reason)),
+                    t + Duration::hours(30),
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
