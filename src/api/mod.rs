@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod challenges;
 pub mod connections;
 pub mod extract;
 pub mod integrity;
@@ -102,6 +103,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(subscriptions::list)),
                 )
                 .service(resource("/me/subscriptions/{id}").route(delete().to(subscriptions::delete)))
+                // 揭榜挂帅 challenges
+                .service(resource("/challenges").route(post().to(challenges::create)).route(get().to(challenges::list)))
+                .service(resource("/challenges/{id}").route(get().to(challenges::get)))
+                .service(resource("/challenges/{id}/submit").route(post().to(challenges::submit)))
+                .service(resource("/admin/challenges/{id}/approve").route(post().to(challenges::approve)))
+                .service(resource("/admin/challenges/{id}/reject").route(post().to(challenges::reject)))
+                .service(
+                    resource("/challenges/{id}/bids")
+                        .route(post().to(challenges::create_bid))
+                        .route(get().to(challenges::list_bids)),
+                )
+                .service(resource("/challenges/{id}/bids/{bid_id}/withdraw").route(post().to(challenges::withdraw_bid)))
+                .service(resource("/admin/challenges/{id}/experts").route(post().to(challenges::assign_experts)))
+                .service(resource("/challenges/{id}/bids/{bid_id}/score").route(put().to(challenges::score)))
+                .service(resource("/challenges/{id}/ranking").route(get().to(challenges::ranking)))
+                .service(resource("/challenges/{id}/award").route(post().to(challenges::award)))
+                .service(resource("/challenges/{id}/bids/{bid_id}/feedback").route(get().to(challenges::feedback)))
+                .service(resource("/challenges/{id}/milestones/{mid}/deliver").route(post().to(challenges::deliver)))
+                .service(
+                    resource("/challenges/{id}/milestones/{mid}/accept").route(post().to(challenges::accept_milestone)),
+                )
+                .service(
+                    resource("/challenges/{id}/milestones/{mid}/reject").route(post().to(challenges::reject_milestone)),
+                )
+                .service(resource("/challenges/{id}/eliminate").route(post().to(challenges::eliminate)))
+                .service(resource("/challenges/{id}/cancel").route(post().to(challenges::cancel)))
                 // research integrity
                 .service(
                     resource("/admin/integrity-records")
@@ -115,7 +142,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/audit").route(get().to(admin::audit)))
                 .service(resource("/admin/audit/verify").route(get().to(admin::audit_verify))),
         );
-    let _ = put;
 }
 
 /// Fallback for every path no route matches: 404 problem+json.

@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, connections, integrity, listings, matching, ops, organizations, subscriptions, users};
+use super::{
+    admin, auth, challenges, connections, integrity, listings, matching, ops, organizations, subscriptions, users,
+};
 use crate::api::openapi::problems::*;
 
 #[derive(OpenApi)]
@@ -32,6 +34,11 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         matching::demand_matches, matching::achievement_matches,
         connections::create, connections::list, connections::get, connections::accept, connections::decline,
         connections::post_message, connections::messages,
+        challenges::create, challenges::list, challenges::get, challenges::submit, challenges::approve,
+        challenges::reject, challenges::create_bid, challenges::list_bids, challenges::withdraw_bid,
+        challenges::assign_experts, challenges::score, challenges::ranking, challenges::award, challenges::feedback,
+        challenges::deliver, challenges::accept_milestone, challenges::reject_milestone, challenges::eliminate,
+        challenges::cancel,
         integrity::create, integrity::list, integrity::lift,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify,
     ),
@@ -47,6 +54,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "matching", description = "Explained matches between achievements and demands"),
         (name = "connections", description = "供需对接: requests, answers and threads between organizations"),
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
+        (name = "challenges", description = "揭榜挂帅 open-bid challenges, 赛马制 horse races, 定向委托 directed commissions"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "notifications", description = "In-app notifications"),
         (name = "administration", description = "Review, roles, audit log"),

@@ -353,7 +353,7 @@ pub fn add_bid_paid(c: &mut AnyConnection, id: &str, amount: i64) -> AppResult<(
 pub fn experts(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<String>> {
     Ok(challenge_experts::table
         .filter(challenge_experts::challenge_id.eq(challenge_id))
-        .order(challenge_experts::assigned_at)
+        .order((challenge_experts::assigned_at, challenge_experts::expert_id))
         .select(challenge_experts::expert_id)
         .load(c)?)
 }

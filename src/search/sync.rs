@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::index::{IndexDoc, NONE};
 use super::{Kind, SearchIndex};
+use crate::db::challenges::ChallengeRow;
 use crate::db::listings::ListingRow;
 use crate::db::time::{from_db, to_db};
 use crate::db::{self, Db};
+use crate::domain::challenge::ChallengeStatus;
 use crate::domain::listing::{Field, TransferMode};
 use crate::domain::organization::REGIONS;
 use crate::error::{AppError, AppResult};
@@ -64,10 +66,46 @@ pub fn apply_rows(index: &SearchIndex, rows: &[ListingRow]) -> AppResult<()> {
     Ok(())
 }
 
-/// Re-reads the given listings and updates the index (after a publish or withdraw).
+/// Re-reads the given listings (or challenges) and updates the index (after a publish,
+/// withdraw or approval).
 pub fn refresh(db: &Db, index: &SearchIndex, ids: &[String]) -> AppResult<()> {
-    let rows = db.tx_blocking(|c| db::listings::find_many(c, ids))?;
-    apply_rows(index, &rows)
+    let (rows, challenges) =
+        db.tx_blocking(|c| Ok((db::listings::find_many(c, ids)?, db::challenges::find_many(c, ids)?)))?;
+    apply_rows(index, &rows)?;
+    apply_challenges(index, &challenges)
+}
+
+/// Whether a challenge belongs in the public search index.
+fn searchable(row: &ChallengeRow) -> bool {
+    row.directed_org_id.is_none()
+        && ChallengeStatus::parse(&row.status).is_some_and(crate::domain::challenge::is_public)
+}
+
+/// The index document of a public challenge: indicators count as keywords.
+pub fn challenge_doc(row: &ChallengeRow) -> IndexDoc {
+    let indicators: Vec<serde_json::Value> = serde_json::from_str(&row.indicators).unwrap_or_default();
+    IndexDoc {
+        id: row.id.clone(),
+        title: row.title.clone(),
+        keywords: indicators.iter().filter_map(|i| i["name"].as_str().map(str::to_owned)).collect(),
+        body: row.description.clone(),
+        field: field_code(&row.field),
+        region: NONE,
+        org_id: row.issuer_org_id.clone(),
+        trl: None,
+        price: Some(row.reward_fen.max(0) as u64),
+        modes: Vec::new(),
+        published_us: row.opened_at.map_or(0, |t| from_db(t).timestamp_micros()),
+    }
+}
+
+fn apply_challenges(index: &SearchIndex, rows: &[ChallengeRow]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let docs: Vec<IndexDoc> = rows.iter().filter(|r| searchable(r)).map(challenge_doc).collect();
+    let removed: Vec<String> = rows.iter().filter(|r| !searchable(r)).map(|r| r.id.clone()).collect();
+    index.challenges.apply(&docs, &removed).map_err(index_err)
 }
 
 /// Rebuilds every collection from the database; returns the number of documents indexed.
@@ -87,6 +125,15 @@ pub fn rebuild(db: &Db, index: &SearchIndex) -> AppResult<usize> {
         }
         collection.optimize().map_err(index_err)?;
     }
+    index.challenges.clear().map_err(index_err)?;
+    let mut after = String::new();
+    loop {
+        let rows = db.tx_blocking(|c| db::challenges::public_page(c, &after, 5_000))?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        apply_challenges(index, &rows)?;
+        total += rows.len();
+    }
     Ok(total)
 }
 
@@ -98,6 +145,15 @@ pub fn catch_up(db: &Db, index: &SearchIndex, since: DateTime<Utc>) -> AppResult
     loop {
         let rows = db.tx_blocking(|c| db::listings::changed_since(c, to_db(cursor), 1_000))?;
         apply_rows(index, &rows)?;
+        match rows.last() {
+            Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),
+            _ => break,
+        }
+    }
+    let mut cursor = since;
+    loop {
+        let rows = db.tx_blocking(|c| db::challenges::changed_since(c, to_db(cursor), 1_000))?;
+        apply_challenges(index, &rows)?;
         match rows.last() {
             Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),
             _ => break,

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod challenges;
 mod connections;
 mod helpers;
+mod integrity;
 mod jobs;
 mod listings;
 mod matching;
