@@ -25,6 +25,9 @@ pub enum AppError {
     Internal { source: anyhow::Error, location: &'static Location<'static> },
     /// The database (or another dependency) is unreachable: 503, logged once.
     Unavailable(anyhow::Error),
+    /// A concurrent request with the same idempotency key committed first: roll this one
+    /// back and answer with the stored response (handlers catch it; 409 if not caught).
+    IdempotentReplay,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -58,6 +61,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal { .. } => ErrorCode::Internal,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::IdempotentReplay => ErrorCode::IdempotencyKeyReused,
         }
     }
 
@@ -78,6 +82,7 @@ impl fmt::Debug for AppError {
             Self::RateLimited { retry_after_secs, .. } => write!(f, "RateLimited({retry_after_secs}s)"),
             Self::Internal { source, location } => write!(f, "Internal at {location}: {source:?}"),
             Self::Unavailable(e) => write!(f, "Unavailable: {e:?}"),
+            Self::IdempotentReplay => f.write_str("IdempotentReplay"),
         }
     }
 }
@@ -89,6 +94,7 @@ impl fmt::Display for AppError {
             Self::RateLimited { detail, .. } => f.write_str(detail),
             Self::Internal { source, .. } => write!(f, "internal error: {source}"),
             Self::Unavailable(e) => write!(f, "service unavailable: {e}"),
+            Self::IdempotentReplay => f.write_str("a concurrent request with this idempotency key was processed"),
         }
     }
 }
@@ -180,6 +186,9 @@ impl ResponseError for AppError {
                     "the service is temporarily unavailable",
                     FieldErrors::new(),
                 )
+            }
+            Self::IdempotentReplay => {
+                Problem::new(ErrorCode::IdempotencyKeyReused, status, self.to_string(), FieldErrors::new())
             }
         };
         let mut response = problem.response();

@@ -258,3 +258,26 @@ impl FromRequest for AdminUser {
         }))
     }
 }
+
+/// The optional `Idempotency-Key` header of money-moving requests (1..=255 visible ASCII
+/// characters, else 422).
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => match value.to_str() {
+                Ok(key) if !key.trim().is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
+                    Ok(IdempotencyKey(Some(key.to_owned())))
+                }
+                _ => Err(AppError::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
+            },
+        };
+        std::future::ready(result)
+    }
+}

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod organizations;
 pub mod subscriptions;
 pub mod users;
+pub mod vouchers;
 
 use actix_web::web::{self, delete, get, post, put, resource};
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/challenges/{id}/eliminate").route(post().to(challenges::eliminate)))
                 .service(resource("/challenges/{id}/cancel").route(post().to(challenges::cancel)))
+                // innovation vouchers (科技创新券)
+                .service(resource("/admin/voucher-programs").route(post().to(vouchers::create_program)))
+                .service(resource("/voucher-programs").route(get().to(vouchers::list_programs)))
+                .service(resource("/voucher-programs/{id}").route(get().to(vouchers::get_program)))
+                .service(resource("/voucher-programs/{id}/applications").route(post().to(vouchers::apply)))
+                .service(resource("/voucher-applications").route(get().to(vouchers::list_applications)))
+                .service(resource("/admin/voucher-applications/{id}/approve").route(post().to(vouchers::approve)))
+                .service(
+                    resource("/admin/voucher-applications/{id}/reject").route(post().to(vouchers::reject_application)),
+                )
+                .service(resource("/vouchers").route(get().to(vouchers::list_vouchers)))
+                .service(resource("/vouchers/{id}").route(get().to(vouchers::get_voucher)))
+                .service(
+                    resource("/voucher-redemptions")
+                        .route(post().to(vouchers::redeem))
+                        .route(get().to(vouchers::list_redemptions)),
+                )
+                .service(resource("/voucher-redemptions/{id}").route(get().to(vouchers::get_redemption)))
+                .service(resource("/voucher-redemptions/{id}/confirm").route(post().to(vouchers::confirm)))
+                .service(resource("/admin/voucher-redemptions/{id}/settle").route(post().to(vouchers::settle)))
+                .service(
+                    resource("/admin/voucher-redemptions/{id}/reject").route(post().to(vouchers::reject_redemption)),
+                )
+                .service(resource("/admin/vouchers/{id}/revoke").route(post().to(vouchers::revoke)))
+                .service(resource("/admin/voucher-programs/{id}/ledger").route(get().to(vouchers::ledger)))
+                .service(resource("/admin/voucher-programs/{id}/summary").route(get().to(vouchers::summary)))
                 // research integrity
                 .service(
                     resource("/admin/integrity-records")

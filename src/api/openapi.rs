@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, auth, challenges, connections, integrity, listings, matching, ops, organizations, subscriptions, users,
+    vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -39,6 +40,10 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         challenges::assign_experts, challenges::score, challenges::ranking, challenges::award, challenges::feedback,
         challenges::deliver, challenges::accept_milestone, challenges::reject_milestone, challenges::eliminate,
         challenges::cancel,
+        vouchers::create_program, vouchers::list_programs, vouchers::get_program, vouchers::apply,
+        vouchers::list_applications, vouchers::approve, vouchers::reject_application, vouchers::list_vouchers,
+        vouchers::get_voucher, vouchers::redeem, vouchers::list_redemptions, vouchers::get_redemption, vouchers::confirm,
+        vouchers::settle, vouchers::reject_redemption, vouchers::revoke, vouchers::ledger, vouchers::summary,
         integrity::create, integrity::list, integrity::lift,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify,
     ),
@@ -55,6 +60,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "connections", description = "供需对接: requests, answers and threads between organizations"),
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "challenges", description = "揭榜挂帅 open-bid challenges, 赛马制 horse races, 定向委托 directed commissions"),
+        (name = "vouchers", description = "科技创新券: programs, applications, redemption and settlement"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "notifications", description = "In-app notifications"),
         (name = "administration", description = "Review, roles, audit log"),

@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod schema;
 pub mod time;
 pub mod users;
+pub mod vouchers;
 
 use std::path::Path;
 use std::time::Duration;

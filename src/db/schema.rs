@@ -318,3 +318,113 @@ diesel::table! {
         paid_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    voucher_programs (id) {
+        id -> Text,
+        name -> Text,
+        year -> Integer,
+        total_budget_fen -> BigInt,
+        per_enterprise_cap_fen -> BigInt,
+        coverage_ratio_bp -> Integer,
+        service_categories -> Text,
+        eligible_scales -> Text,
+        valid_days -> Integer,
+        applications_open -> Date,
+        applications_close -> Date,
+        settle_by -> Date,
+        issued_fen -> BigInt,
+        released_fen -> BigInt,
+        settled_fen -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    voucher_applications (id) {
+        id -> Text,
+        program_id -> Text,
+        enterprise_id -> Text,
+        applicant_id -> Text,
+        requested_fen -> BigInt,
+        purpose -> Text,
+        service_category -> Text,
+        status -> Text,
+        approved_fen -> Nullable<BigInt>,
+        reject_reason -> Nullable<Text>,
+        voucher_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    voucher_enterprise_totals (program_id, enterprise_id) {
+        program_id -> Text,
+        enterprise_id -> Text,
+        net_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> Text,
+        code -> Text,
+        program_id -> Text,
+        enterprise_id -> Text,
+        application_id -> Text,
+        service_category -> Text,
+        face_value_fen -> BigInt,
+        balance_fen -> BigInt,
+        reserved_fen -> BigInt,
+        settled_fen -> BigInt,
+        returned_fen -> BigInt,
+        status -> Text,
+        expires_at -> Timestamp,
+        issued_at -> Timestamp,
+        revoke_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    voucher_redemptions (id) {
+        id -> Text,
+        voucher_id -> Text,
+        program_id -> Text,
+        provider_org_id -> Text,
+        created_by -> Text,
+        service_fee_fen -> BigInt,
+        amount_fen -> BigInt,
+        invoice_no -> Text,
+        description -> Text,
+        status -> Text,
+        reject_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    voucher_ledger (id) {
+        id -> Text,
+        program_id -> Text,
+        voucher_id -> Text,
+        redemption_id -> Nullable<Text>,
+        kind -> Text,
+        amount_fen -> BigInt,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}

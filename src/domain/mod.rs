@@ -7,7 +7,9 @@ pub mod connection;
 pub mod error;
 pub mod integrity;
 pub mod listing;
+pub mod money;
 pub mod organization;
+pub mod voucher;
 
 /// Declares a status/kind enum stored as TEXT and serialized as its snake_case string.
 #[macro_export]

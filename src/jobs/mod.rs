@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Email;
 use crate::service::accounts::{self, EmailPurpose};
 use crate::service::notify::{self, Notice, Recipient};
-use crate::service::{challenges, subscriptions};
+use crate::service::{challenges, subscriptions, vouchers};
 use crate::state::AppState;
 
 /// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
@@ -40,6 +40,10 @@ pub enum Job {
     CloseBidding { challenge_id: String },
     /// A challenge's notice period (公示) ended: persist `in_progress`.
     EndPublicity { challenge_id: String },
+    /// A voucher reached its expiry: its unreserved balance returns to the program.
+    ExpireVoucher { voucher_id: String },
+    /// A program's settlement deadline passed: open redemptions are rejected.
+    CloseSettlement { program_id: String },
 }
 
 impl Job {
@@ -53,6 +57,8 @@ impl Job {
             Job::DailyDigest => "daily_digest",
             Job::CloseBidding { .. } => "close_bidding",
             Job::EndPublicity { .. } => "end_publicity",
+            Job::ExpireVoucher { .. } => "expire_voucher",
+            Job::CloseSettlement { .. } => "close_settlement",
         }
     }
 }
@@ -127,6 +133,24 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                 .db
                 .tx(move |c| {
                     challenges::close_bidding(c, &challenge_id, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
+        }
+        Job::ExpireVoucher { voucher_id } => {
+            state
+                .db
+                .tx(move |c| {
+                    vouchers::expire(c, &voucher_id, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
+        }
+        Job::CloseSettlement { program_id } => {
+            state
+                .db
+                .tx(move |c| {
+                    vouchers::close_settlement(c, &program_id, now)?;
                     queue::complete(c, &id)
                 })
                 .await

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod organizations;
 pub mod review_queue;
 pub mod subscriptions;
+pub mod vouchers;
 
 use crate::db::{self, AnyConnection};
 use crate::domain::account::{OrgRole, Role, UserStatus};

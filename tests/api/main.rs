@@ -13,3 +13,4 @@ mod listings;
 mod matching;
 mod ops;
 mod organizations;
+mod vouchers;
