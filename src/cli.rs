@@ -22,6 +22,8 @@ COMMANDS:
                               matching speed: top-10 latency, index build, memory
     bench match-quality [--data ../shared/bench/match-dev]
                               matching quality vs a BM25 baseline (NDCG@10, Recall@10, MRR)
+    bench vouchers [--pg URL] [--applications 2000] [--clients 16]
+                              voucher approvals/s on a fresh PostgreSQL database, invariants checked
     help                      print this help
 
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables

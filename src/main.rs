@@ -114,6 +114,11 @@ fn bench(command: &Command) -> anyhow::Result<()> {
                 &settings.matching,
             )
         }
+        Some("vouchers") => techtransfer::bench::vouchers::run(
+            command.flag("pg").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres"),
+            command.number("applications", 2000)?,
+            command.number("clients", 16)?,
+        ),
         Some("match-quality") => {
             let dir = PathBuf::from(command.flag("data").unwrap_or("../shared/bench/match-dev"));
             let config_dir =
@@ -121,7 +126,7 @@ fn bench(command: &Command) -> anyhow::Result<()> {
             let settings = Settings::load(&config_dir)?;
             techtransfer::bench::match_quality::run(&dir, &settings.matching)
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality"),
+        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers"),
     }
 }
 

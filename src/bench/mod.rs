@@ -5,6 +5,7 @@ pub mod match_quality;
 pub mod matching;
 pub mod search;
 pub mod synth;
+pub mod vouchers;
 
 use std::time::Duration;
 
