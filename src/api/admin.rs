@@ -104,3 +104,49 @@ pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppRe
         broken_at_seq: result.broken_at,
     }))
 }
+
+/// Platform statistics by SQL aggregation, with the listing → contract funnel.
+#[utoipa::path(get, path = "/api/v1/admin/stats", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = crate::service::stats::Stats), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
+pub async fn stats(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
+    let stats = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &admin.0.id)?;
+            service::stats::compute(c, &actor)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(stats))
+}
+
+/// Every contract as CSV (UTF-8 with BOM, Chinese headers; opens in Excel), streamed.
+#[utoipa::path(get, path = "/api/v1/admin/exports/contracts.csv", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, description = "CSV, one row per contract", content_type = "text/csv"),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
+pub async fn contracts_csv(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
+    state.db.read(move |c| load_actor(c, &admin.0.id)?.require_admin()).await?;
+    let db = state.db.clone();
+    let header = crate::service::export::contracts_header();
+    let body = futures_util::stream::unfold(Some((String::new(), Some(header))), move |cursor| {
+        let db = db.clone();
+        async move {
+            let (after, first) = cursor?;
+            if let Some(header) = first {
+                return Some((Ok::<_, actix_web::Error>(web::Bytes::from(header)), Some((after, None))));
+            }
+            let page = db.read(move |c| crate::service::export::contracts_page(c, &after, 500)).await;
+            match page {
+                Ok((chunk, Some(last))) => Some((Ok(web::Bytes::from(chunk)), Some((last, None)))),
+                Ok((_, None)) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "contracts export failed mid-stream");
+                    None
+                }
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"contracts.csv\""))
+        .streaming(body))
+}

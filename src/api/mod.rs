@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod challenges;
 pub mod connections;
+pub mod contracts;
 pub mod extract;
 pub mod integrity;
 pub mod listings;
@@ -156,6 +157,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/vouchers/{id}/revoke").route(post().to(vouchers::revoke)))
                 .service(resource("/admin/voucher-programs/{id}/ledger").route(get().to(vouchers::ledger)))
                 .service(resource("/admin/voucher-programs/{id}/summary").route(get().to(vouchers::summary)))
+                // technology contracts (技术合同)
+                .service(resource("/contracts").route(post().to(contracts::create)).route(get().to(contracts::list)))
+                .service(resource("/contracts/{id}").route(get().to(contracts::get)))
+                .service(resource("/contracts/{id}/sign").route(post().to(contracts::sign)))
+                .service(resource("/admin/contracts/{id}/register").route(post().to(contracts::register)))
+                .service(resource("/contracts/{id}/payments").route(post().to(contracts::payment)))
+                .service(resource("/contracts/{id}/commercialization").route(post().to(contracts::commercialization)))
+                .service(resource("/contracts/{id}/revenue-distribution").route(post().to(contracts::distribution)))
+                .service(resource("/contracts/{id}/complete").route(post().to(contracts::complete)))
+                .service(resource("/contracts/{id}/terminate").route(post().to(contracts::terminate)))
                 // research integrity
                 .service(
                     resource("/admin/integrity-records")
@@ -166,6 +177,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // notifications, administration
                 .service(resource("/me/notifications").route(get().to(users::notifications)))
                 .service(resource("/me/notifications/{id}/read").route(post().to(users::read_notification)))
+                .service(resource("/admin/stats").route(get().to(admin::stats)))
+                .service(resource("/admin/exports/contracts.csv").route(get().to(admin::contracts_csv)))
                 .service(resource("/admin/audit").route(get().to(admin::audit)))
                 .service(resource("/admin/audit/verify").route(get().to(admin::audit_verify))),
         );

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, auth, challenges, connections, integrity, listings, matching, ops, organizations, subscriptions, users,
-    vouchers,
+    admin, auth, challenges, connections, contracts, integrity, listings, matching, ops, organizations, subscriptions,
+    users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -44,8 +44,10 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         vouchers::list_applications, vouchers::approve, vouchers::reject_application, vouchers::list_vouchers,
         vouchers::get_voucher, vouchers::redeem, vouchers::list_redemptions, vouchers::get_redemption, vouchers::confirm,
         vouchers::settle, vouchers::reject_redemption, vouchers::revoke, vouchers::ledger, vouchers::summary,
+        contracts::create, contracts::list, contracts::get, contracts::sign, contracts::register, contracts::payment,
+        contracts::commercialization, contracts::distribution, contracts::complete, contracts::terminate,
         integrity::create, integrity::list, integrity::lift,
-        users::notifications, users::read_notification, admin::audit, admin::audit_verify,
+        users::notifications, users::read_notification, admin::audit, admin::audit_verify, admin::stats, admin::contracts_csv,
     ),
     components(
         schemas(crate::error::Problem, crate::error::ErrorCode),
@@ -61,6 +63,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "challenges", description = "揭榜挂帅 open-bid challenges, 赛马制 horse races, 定向委托 directed commissions"),
         (name = "vouchers", description = "科技创新券: programs, applications, redemption and settlement"),
+        (name = "contracts", description = "技术合同: signing, registration, payments, commercialization, income split"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "notifications", description = "In-app notifications"),
         (name = "administration", description = "Review, roles, audit log"),

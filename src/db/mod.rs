@@ -6,6 +6,7 @@ pub mod audit;
 pub mod challenges;
 pub mod conn;
 pub mod connections;
+pub mod contracts;
 pub mod integrity;
 pub mod listings;
 pub mod migrate;

@@ -428,3 +428,91 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    contracts (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        seller_org_id -> Text,
+        buyer_org_id -> Text,
+        created_by -> Text,
+        achievement_id -> Nullable<Text>,
+        demand_id -> Nullable<Text>,
+        challenge_id -> Nullable<Text>,
+        bid_id -> Nullable<Text>,
+        connection_id -> Nullable<Text>,
+        amount_fen -> BigInt,
+        paid_fen -> BigInt,
+        royalty_rate_bp -> Nullable<Integer>,
+        status -> Text,
+        seller_signed_at -> Nullable<Timestamp>,
+        seller_signed_by -> Nullable<Text>,
+        buyer_signed_at -> Nullable<Timestamp>,
+        buyer_signed_by -> Nullable<Text>,
+        registration_no -> Nullable<Text>,
+        registered_amount_fen -> Nullable<BigInt>,
+        registered_at -> Nullable<Timestamp>,
+        terminate_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_payment_plan (id) {
+        id -> Text,
+        contract_id -> Text,
+        seq -> Integer,
+        due_date -> Date,
+        amount_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    contract_payments (id) {
+        id -> Text,
+        contract_id -> Text,
+        amount_fen -> BigInt,
+        paid_at -> Timestamp,
+        reference -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commercialization_reports (id) {
+        id -> Text,
+        contract_id -> Text,
+        stage -> Text,
+        stage_rank -> Integer,
+        note -> Text,
+        revenue_fen -> Nullable<BigInt>,
+        reported_at -> Timestamp,
+        reported_by -> Text,
+        reporter_org_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    revenue_distributions (id) {
+        id -> Text,
+        contract_id -> Text,
+        net_income_fen -> BigInt,
+        inventor_share_bp -> Integer,
+        inventor_pool_fen -> BigInt,
+        beneficiaries -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registration_counters (year) {
+        year -> Integer,
+        last_no -> BigInt,
+    }
+}

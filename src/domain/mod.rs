@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod challenge;
 pub mod connection;
+pub mod contract;
 pub mod error;
 pub mod integrity;
 pub mod listing;

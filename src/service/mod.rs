@@ -5,12 +5,15 @@ pub mod accounts;
 pub mod audit;
 pub mod challenges;
 pub mod connections;
+pub mod contracts;
+pub mod export;
 pub mod integrity;
 pub mod listings;
 pub mod matches;
 pub mod notify;
 pub mod organizations;
 pub mod review_queue;
+pub mod stats;
 pub mod subscriptions;
 pub mod vouchers;
 

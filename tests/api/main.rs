@@ -6,6 +6,7 @@
 mod accounts;
 mod challenges;
 mod connections;
+mod contracts;
 mod helpers;
 mod integrity;
 mod jobs;

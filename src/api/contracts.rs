@@ -1,0 +1,475 @@
+//! /contracts: 技术合同 from draft to completion.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AdminUser, ApiJson, AuthUser};
+use super::openapi::problems::*;
+use super::{Paginated, ReasonRequest, path_id};
+use crate::db::time::from_db;
+use crate::domain::contract::{ContractKind, ContractStatus, Share, Stage};
+use crate::domain::error::Validator;
+use crate::error::{AppError, AppResult};
+use crate::service::contracts::{self, Details, NewContractInput, PlanItem};
+use crate::service::{Page, load_actor};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanRequest {
+    pub due_date: NaiveDate,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ContractRequest {
+    pub kind: ContractKind,
+    pub title: String,
+    pub seller_org_id: String,
+    pub buyer_org_id: String,
+    pub achievement_id: Option<String>,
+    pub demand_id: Option<String>,
+    pub challenge_id: Option<String>,
+    /// An accepted connection between the parties; it moves to `contracted`.
+    pub connection_id: Option<String>,
+    pub amount_fen: i64,
+    /// Instalments adding up to `amount_fen`.
+    pub payment_plan: Vec<PlanRequest>,
+    pub royalty_rate_bp: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub seq: i32,
+    pub due_date: NaiveDate,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub amount_fen: i64,
+    pub paid_at: DateTime<Utc>,
+    pub reference: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub stage: String,
+    pub note: String,
+    pub revenue_fen: Option<i64>,
+    pub reported_at: DateTime<Utc>,
+    pub reported_by: String,
+    pub org_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DistributionView {
+    pub net_income_fen: i64,
+    pub inventor_share_bp: i32,
+    /// `net_income_fen × inventor_share_bp`, split among the beneficiaries.
+    pub inventor_pool_fen: i64,
+    pub beneficiaries: Vec<Share>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractView {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub seller_org_id: String,
+    pub buyer_org_id: String,
+    pub achievement_id: Option<String>,
+    pub demand_id: Option<String>,
+    pub challenge_id: Option<String>,
+    /// The winning bid, for contracts from a challenge.
+    pub bid_id: Option<String>,
+    pub connection_id: Option<String>,
+    pub amount_fen: i64,
+    pub paid_fen: i64,
+    pub royalty_rate_bp: Option<i32>,
+    /// `draft`, `signed`, `registered`, `performing`, `completed`, `terminated`.
+    pub status: String,
+    pub seller_signed_at: Option<DateTime<Utc>>,
+    pub buyer_signed_at: Option<DateTime<Utc>>,
+    pub registration_no: Option<String>,
+    pub registered_amount_fen: Option<i64>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub terminate_reason: Option<String>,
+    pub payment_plan: Vec<PlanView>,
+    pub payments: Vec<PaymentView>,
+    pub timeline: Vec<TimelineEntry>,
+    pub distribution: Option<DistributionView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Details> for ContractView {
+    fn from(d: Details) -> Self {
+        let r = d.row;
+        Self {
+            id: r.id,
+            kind: r.kind,
+            title: r.title,
+            seller_org_id: r.seller_org_id,
+            buyer_org_id: r.buyer_org_id,
+            achievement_id: r.achievement_id,
+            demand_id: r.demand_id,
+            challenge_id: r.challenge_id,
+            bid_id: r.bid_id,
+            connection_id: r.connection_id,
+            amount_fen: r.amount_fen,
+            paid_fen: r.paid_fen,
+            royalty_rate_bp: r.royalty_rate_bp,
+            status: r.status,
+            seller_signed_at: r.seller_signed_at.map(from_db),
+            buyer_signed_at: r.buyer_signed_at.map(from_db),
+            registration_no: r.registration_no,
+            registered_amount_fen: r.registered_amount_fen,
+            registered_at: r.registered_at.map(from_db),
+            terminate_reason: r.terminate_reason,
+            payment_plan: d
+                .plan
+                .into_iter()
+                .map(|p| PlanView { seq: p.seq, due_date: p.due_date, amount_fen: p.amount_fen })
+                .collect(),
+            payments: d
+                .payments
+                .into_iter()
+                .map(|p| PaymentView {
+                    id: p.id,
+                    amount_fen: p.amount_fen,
+                    paid_at: from_db(p.paid_at),
+                    reference: p.reference,
+                    recorded_by: p.recorded_by,
+                })
+                .collect(),
+            timeline: d
+                .timeline
+                .into_iter()
+                .map(|t| TimelineEntry {
+                    id: t.id,
+                    stage: t.stage,
+                    note: t.note,
+                    revenue_fen: t.revenue_fen,
+                    reported_at: from_db(t.reported_at),
+                    reported_by: t.reported_by,
+                    org_id: t.reporter_org_id,
+                })
+                .collect(),
+            distribution: d.distribution.map(|x| DistributionView {
+                net_income_fen: x.net_income_fen,
+                inventor_share_bp: x.inventor_share_bp,
+                inventor_pool_fen: x.inventor_pool_fen,
+                beneficiaries: serde_json::from_str(&x.beneficiaries).unwrap_or_default(),
+                recorded_at: from_db(x.created_at),
+            }),
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+fn uuid_field(raw: &str, field: &str) -> AppResult<String> {
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::field(field, "must be a UUID"))
+}
+
+fn optional_uuid(raw: Option<String>, field: &str) -> AppResult<Option<String>> {
+    raw.map(|r| uuid_field(&r, field)).transpose()
+}
+
+/// Draft a contract (member of either party).
+#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractRequest,
+    responses((status = 201, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<ContractRequest>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let mut v = Validator::new();
+    v.text("title", &b.title, 200);
+    v.check(b.amount_fen > 0, "amount_fen", "must be positive");
+    v.check(!b.payment_plan.is_empty(), "payment_plan", "give at least one instalment");
+    v.check(b.payment_plan.len() <= 100, "payment_plan", "at most 100 instalments");
+    v.check(b.payment_plan.iter().all(|p| p.amount_fen > 0), "payment_plan", "every instalment must be positive");
+    let sum = crate::domain::money::checked_sum(b.payment_plan.iter().map(|p| p.amount_fen));
+    v.check(sum == Some(b.amount_fen), "payment_plan", "instalments must add up to amount_fen");
+    v.check(
+        b.royalty_rate_bp.is_none_or(|r| (0..=10_000).contains(&r)),
+        "royalty_rate_bp",
+        "must be between 0 and 10000",
+    );
+    v.finish()?;
+    let input = NewContractInput {
+        kind: b.kind,
+        title: b.title.trim().to_owned(),
+        seller_org_id: uuid_field(&b.seller_org_id, "seller_org_id")?,
+        buyer_org_id: uuid_field(&b.buyer_org_id, "buyer_org_id")?,
+        achievement_id: optional_uuid(b.achievement_id, "achievement_id")?,
+        demand_id: optional_uuid(b.demand_id, "demand_id")?,
+        challenge_id: optional_uuid(b.challenge_id, "challenge_id")?,
+        connection_id: optional_uuid(b.connection_id, "connection_id")?,
+        amount_fen: b.amount_fen,
+        payment_plan: b
+            .payment_plan
+            .into_iter()
+            .map(|p| PlanItem { due_date: p.due_date, amount_fen: p.amount_fen })
+            .collect(),
+        royalty_rate_bp: b.royalty_rate_bp,
+    };
+    let now = state.clock.now();
+    let d = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            contracts::create(c, &actor, input, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(ContractView::from(d)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ContractQuery {
+    pub status: Option<ContractStatus>,
+    pub kind: Option<ContractKind>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Contracts the caller's organization is a party to (administrators: all).
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), params(ContractQuery),
+    responses((status = 200, body = Paginated<ContractView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ContractQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = Page::new(q.page, q.per_page)?;
+    let (items, total) = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            contracts::list(c, &actor, q.status, q.kind, page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated::new(items.into_iter().map(ContractView::from).collect(), page, total)))
+}
+
+/// One contract with its plan, payments, timeline and distribution (parties, admin).
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")),
+    responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let d = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            contracts::get(c, &actor, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ContractView::from(d)))
+}
+
+async fn act(
+    state: &AppState,
+    user_id: String,
+    f: impl FnOnce(&mut crate::db::AnyConnection, &crate::service::Actor, DateTime<Utc>) -> AppResult<Details>
+    + Send
+    + 'static,
+) -> AppResult<ContractView> {
+    let now = state.clock.now();
+    let d = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user_id)?;
+            f(c, &actor, now)
+        })
+        .await?;
+    Ok(ContractView::from(d))
+}
+
+/// Sign for your side; both signatures make it `signed` (a transfer marks its achievement
+/// `transferred`).
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/sign", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")),
+    responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn sign(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let view = act(&state, user.id, move |c, a, now| contracts::sign(c, a, &id, now)).await?;
+    if let Some(achievement) = &view.achievement_id {
+        state.refresh_index(vec![achievement.clone()]).await?;
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+pub struct RegisterRequest {
+    /// The recognised technology transaction amount (技术交易额); defaults to the contract amount.
+    pub registered_amount_fen: Option<i64>,
+}
+
+/// 认定登记: `signed` → `registered`, with a unique number like `2026-000123`.
+#[utoipa::path(post, path = "/api/v1/admin/contracts/{id}/register", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")), request_body = RegisterRequest,
+    responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    // The body is optional: an empty one registers the full amount.
+    let req: RegisterRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RegisterRequest::default()
+    } else {
+        super::extract::parse_json(&body)?
+    };
+    let amount = req.registered_amount_fen;
+    let view = act(&state, admin.0.id, move |c, a, now| contracts::register(c, a, &id, amount, now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PaymentRequest {
+    pub amount_fen: i64,
+    pub paid_at: DateTime<Utc>,
+    pub reference: String,
+}
+
+/// The seller records a payment received (never beyond the amount).
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/payments", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")), request_body = PaymentRequest,
+    responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn payment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<PaymentRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let b = body.into_inner();
+    let mut v = Validator::new();
+    v.check(b.amount_fen > 0, "amount_fen", "must be positive");
+    v.text("reference", &b.reference, 200);
+    v.finish()?;
+    let reference = b.reference.trim().to_owned();
+    let view = act(&state, user.id, move |c, a, now| {
+        contracts::record_payment(c, a, &id, b.amount_fen, b.paid_at, &reference, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CommercializationRequest {
+    pub stage: Stage,
+    #[serde(default)]
+    pub note: String,
+    pub revenue_fen: Option<i64>,
+    pub reported_at: DateTime<Utc>,
+}
+
+/// Either party reports progress to market; stages never go back.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/commercialization", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")), request_body = CommercializationRequest,
+    responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn commercialization(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<CommercializationRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let b = body.into_inner();
+    let mut v = Validator::new();
+    v.check(b.note.chars().count() <= 5000, "note", "must be at most 5000 characters");
+    v.check(b.revenue_fen.is_none_or(|r| r >= 0), "revenue_fen", "must not be negative");
+    v.finish()?;
+    let report = contracts::ProgressReport {
+        stage: b.stage,
+        note: b.note.trim().to_owned(),
+        revenue_fen: b.revenue_fen,
+        reported_at: b.reported_at,
+    };
+    let view = act(&state, user.id, move |c, a, now| contracts::report(c, a, &id, report, now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DistributionRequest {
+    pub net_income_fen: i64,
+    /// Inventors' share of the net income; for transfer, license and equity contracts at
+    /// least the legal minimum (default 5000 bp).
+    pub inventor_share_bp: i32,
+    /// Shares of the inventors' pool, adding up to 10000.
+    pub beneficiaries: Vec<Share>,
+}
+
+/// The seller (university or institute) records how income is split with inventors.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/revenue-distribution", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")), request_body = DistributionRequest,
+    responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn distribution(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<DistributionRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let b = body.into_inner();
+    if b.beneficiaries.len() > 200 {
+        return Err(AppError::field("beneficiaries", "at most 200 beneficiaries"));
+    }
+    let settings = state.settings.contracts.clone();
+    let split = contracts::Split {
+        net_income_fen: b.net_income_fen,
+        inventor_share_bp: b.inventor_share_bp,
+        beneficiaries: b.beneficiaries,
+    };
+    let view = act(&state, user.id, move |c, a, now| contracts::distribute(c, a, &id, &split, &settings, now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Either party completes the contract.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/complete", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")),
+    responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn complete(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let view = act(&state, user.id, move |c, a, now| contracts::close(c, a, &id, None, now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Either party terminates the contract, with a reason.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/terminate", tag = "contracts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contract id")), request_body = ReasonRequest,
+    responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable)))]
+pub async fn terminate(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let reason = body.into_inner().validated()?;
+    let view = act(&state, user.id, move |c, a, now| contracts::close(c, a, &id, Some(&reason), now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

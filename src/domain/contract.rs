@@ -1,0 +1,220 @@
+//! 技术合同: the six kinds of technology-contract registration, the contract state machine,
+//! registration numbers, commercialization stages and the inventors' legal share.
+
+use super::error::{DomainError, ErrorCode, Validator};
+use super::money::split_by_bp;
+use crate::text_enum;
+
+text_enum!(
+    ContractKind {
+        /// 技术转让
+        Transfer = "transfer",
+        /// 技术许可
+        License = "license",
+        /// 作价投资
+        Equity = "equity",
+        /// 技术开发
+        Development = "development",
+        /// 技术咨询
+        Consulting = "consulting",
+        /// 技术服务
+        Service = "service",
+    }
+);
+
+text_enum!(
+    ContractStatus {
+        Draft = "draft",
+        Signed = "signed",
+        Registered = "registered",
+        Performing = "performing",
+        Completed = "completed",
+        Terminated = "terminated",
+    }
+);
+
+text_enum!(
+    Stage { Lab = "lab", Pilot = "pilot", MassProduction = "mass_production", OnMarket = "on_market" }
+);
+
+impl ContractKind {
+    /// Kinds whose income from a university's or institute's results must give inventors
+    /// at least the legal share (促进科技成果转化法 第45条).
+    pub fn needs_inventor_share(self) -> bool {
+        matches!(self, Self::Transfer | Self::License | Self::Equity)
+    }
+
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Self::Transfer => "技术转让",
+            Self::License => "技术许可",
+            Self::Equity => "作价投资",
+            Self::Development => "技术开发",
+            Self::Consulting => "技术咨询",
+            Self::Service => "技术服务",
+        }
+    }
+}
+
+impl Stage {
+    /// Position on the road to market; reports may repeat a stage but never go back.
+    pub fn rank(self) -> i32 {
+        match self {
+            Self::Lab => 1,
+            Self::Pilot => 2,
+            Self::MassProduction => 3,
+            Self::OnMarket => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractAction {
+    /// The second party signed.
+    CompleteSigning,
+    Register,
+    /// The first payment was recorded.
+    StartPerforming,
+    Complete,
+    Terminate,
+}
+
+impl ContractAction {
+    pub const ALL: [ContractAction; 5] =
+        [Self::CompleteSigning, Self::Register, Self::StartPerforming, Self::Complete, Self::Terminate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CompleteSigning => "sign",
+            Self::Register => "register",
+            Self::StartPerforming => "record_payment",
+            Self::Complete => "complete",
+            Self::Terminate => "terminate",
+        }
+    }
+}
+
+/// The contract state machine.
+pub fn apply(from: ContractStatus, action: ContractAction) -> Result<ContractStatus, DomainError> {
+    use ContractAction as A;
+    use ContractStatus as S;
+    let to = match (from, action) {
+        (S::Draft, A::CompleteSigning) => Some(S::Signed),
+        (S::Signed, A::Register) => Some(S::Registered),
+        (S::Registered, A::StartPerforming) => Some(S::Performing),
+        (S::Registered | S::Performing, A::Complete) => Some(S::Completed),
+        (S::Draft | S::Signed | S::Registered | S::Performing, A::Terminate) => Some(S::Terminated),
+        _ => None,
+    };
+    to.ok_or_else(|| DomainError::transition("contract", from.as_str(), action.as_str()))
+}
+
+/// `2026-000123`: the year and a sequence number within it.
+pub fn registration_no(year: i32, seq: i64) -> String {
+    format!("{year}-{seq:06}")
+}
+
+/// A beneficiary's part of the inventors' pool.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Share {
+    pub name: String,
+    pub share_bp: i32,
+    /// Computed: the beneficiary's part of the inventors' pool, in fen.
+    #[serde(default)]
+    pub amount_fen: i64,
+}
+
+/// Validates an income split and computes everyone's amount: the inventors' pool is
+/// `net × inventor_share_bp`, split by `share_bp` so the parts add up to the pool exactly.
+pub fn distribute(
+    kind: ContractKind,
+    net_income_fen: i64,
+    inventor_share_bp: i32,
+    min_share_bp: i32,
+    beneficiaries: &[Share],
+) -> Result<(i64, Vec<Share>), DomainError> {
+    let mut v = Validator::new();
+    v.check(net_income_fen >= 0, "net_income_fen", "must not be negative");
+    v.check((0..=10_000).contains(&inventor_share_bp), "inventor_share_bp", "must be between 0 and 10000");
+    v.check(!beneficiaries.is_empty(), "beneficiaries", "name at least one beneficiary");
+    v.check(beneficiaries.iter().all(|b| !b.name.trim().is_empty()), "beneficiaries", "every beneficiary has a name");
+    v.check(beneficiaries.iter().all(|b| b.share_bp > 0), "beneficiaries", "every share must be positive");
+    let total: i64 = beneficiaries.iter().map(|b| i64::from(b.share_bp)).sum();
+    v.check(total == 10_000, "beneficiaries", "shares must add up to 10000 basis points");
+    v.finish()?;
+    if kind.needs_inventor_share() && inventor_share_bp < min_share_bp {
+        let mut err = DomainError::new(
+            ErrorCode::InventorShareTooLow,
+            format!(
+                "{} income must give inventors at least {} bp (促进科技成果转化法 第45条)",
+                kind.chinese(),
+                min_share_bp
+            ),
+        );
+        err.errors.insert("inventor_share_bp".into(), vec![format!("must be at least {min_share_bp}")]);
+        return Err(err);
+    }
+    let pool = super::money::mul_bp_floor(net_income_fen, inventor_share_bp);
+    let shares: Vec<i32> = beneficiaries.iter().map(|b| b.share_bp).collect();
+    let amounts = split_by_bp(pool, &shares);
+    let out = beneficiaries
+        .iter()
+        .zip(amounts)
+        .map(|(b, amount_fen)| Share { name: b.name.trim().to_owned(), share_bp: b.share_bp, amount_fen })
+        .collect();
+    Ok((pool, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_action_pair() {
+        use ContractAction as A;
+        use ContractStatus as S;
+        for &from in ContractStatus::ALL {
+            for action in ContractAction::ALL {
+                let expected = match (from, action) {
+                    (S::Draft, A::CompleteSigning) => Some(S::Signed),
+                    (S::Signed, A::Register) => Some(S::Registered),
+                    (S::Registered, A::StartPerforming) => Some(S::Performing),
+                    (S::Registered, A::Complete) | (S::Performing, A::Complete) => Some(S::Completed),
+                    (S::Draft, A::Terminate) | (S::Signed, A::Terminate) => Some(S::Terminated),
+                    (S::Registered, A::Terminate) | (S::Performing, A::Terminate) => Some(S::Terminated),
+                    _ => None,
+                };
+                assert_eq!(apply(from, action).ok(), expected, "{from} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn registration_numbers_are_readable() {
+        assert_eq!(registration_no(2026, 123), "2026-000123");
+        assert_eq!(registration_no(2027, 1_234_567), "2027-1234567");
+    }
+
+    #[test]
+    fn distribution_follows_the_law_and_adds_up() {
+        let b = |n: &str, bp: i32| Share { name: n.into(), share_bp: bp, amount_fen: 0 };
+        let (pool, parts) = distribute(ContractKind::Transfer, 1_000_001, 7000, 5000, &[b("张", 6000), b("李", 4000)])
+            .unwrap_or_default();
+        assert_eq!(pool, 700_000);
+        assert_eq!(parts.iter().map(|p| p.amount_fen).sum::<i64>(), pool);
+        let low = distribute(ContractKind::License, 100, 4999, 5000, &[b("张", 10_000)]);
+        assert_eq!(low.err().map(|e| e.code), Some(ErrorCode::InventorShareTooLow));
+        assert!(
+            distribute(ContractKind::Service, 100, 1000, 5000, &[b("张", 10_000)]).is_ok(),
+            "services are not bound by Art. 45"
+        );
+        let bad_sum = distribute(ContractKind::Transfer, 100, 6000, 5000, &[b("张", 6000)]);
+        assert_eq!(bad_sum.err().map(|e| e.code), Some(ErrorCode::ValidationFailed));
+    }
+
+    #[test]
+    fn stages_are_ordered() {
+        assert!(Stage::Lab.rank() < Stage::Pilot.rank());
+        assert!(Stage::MassProduction.rank() < Stage::OnMarket.rank());
+    }
+}

@@ -1,0 +1,254 @@
+//! `GET /admin/stats`: platform statistics computed by SQL aggregation (one grouped query per
+//! figure, served by the status/kind indexes), including the funnel from published listings
+//! to registered contracts.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde::Serialize;
+
+use crate::db::AnyConnection;
+use crate::error::AppResult;
+
+use super::Actor;
+
+#[derive(QueryableByName)]
+struct Group {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ValueGroup {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    amount: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Single {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn groups(c: &mut AnyConnection, sql: &str) -> AppResult<BTreeMap<String, i64>> {
+    Ok(diesel::sql_query(sql).load::<Group>(c)?.into_iter().map(|g| (g.key, g.n)).collect())
+}
+
+fn value_groups(c: &mut AnyConnection, sql: &str) -> AppResult<Vec<ValueBucket>> {
+    Ok(diesel::sql_query(sql)
+        .load::<ValueGroup>(c)?
+        .into_iter()
+        .map(|g| ValueBucket { key: g.key, contracts: g.n, amount_fen: g.amount.unwrap_or(0) })
+        .collect())
+}
+
+fn single(c: &mut AnyConnection, sql: &str) -> AppResult<i64> {
+    Ok(diesel::sql_query(sql).get_result::<Single>(c)?.n)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValueBucket {
+    pub key: String,
+    pub contracts: i64,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListingStats {
+    pub by_status: BTreeMap<String, i64>,
+    /// Published listings per technology field.
+    pub published_by_field: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractStats {
+    pub by_status: BTreeMap<String, i64>,
+    /// Concluded contracts (signed or later): count and value per kind.
+    pub value_by_kind: Vec<ValueBucket>,
+    /// Per seller region (技术输出地).
+    pub value_by_region: Vec<ValueBucket>,
+    /// Per quarter of registration (or creation, before registration), e.g. `2026-Q4`.
+    pub value_by_quarter: Vec<ValueBucket>,
+    pub registered_amount_fen: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProgramUse {
+    pub program_id: String,
+    pub name: String,
+    pub total_budget_fen: i64,
+    pub issued_fen: i64,
+    pub settled_fen: i64,
+    pub released_fen: i64,
+    pub remaining_fen: i64,
+    pub applications: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChallengeStats {
+    pub by_status: BTreeMap<String, i64>,
+    pub bids: i64,
+    pub bids_by_status: BTreeMap<String, i64>,
+    pub paid_fen: i64,
+    pub reward_fen: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FunnelStep {
+    pub stage: String,
+    pub count: i64,
+    /// Share of the previous step that reached this one (null for the first step).
+    pub conversion_from_previous: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub organizations: BTreeMap<String, i64>,
+    pub achievements: ListingStats,
+    pub demands: ListingStats,
+    pub connections: BTreeMap<String, i64>,
+    pub contracts: ContractStats,
+    pub vouchers: Vec<ProgramUse>,
+    pub challenges: ChallengeStats,
+    /// Published listings → matched → connections requested → accepted → contracts signed
+    /// → registered.
+    pub funnel: Vec<FunnelStep>,
+}
+
+fn listing_stats(c: &mut AnyConnection, kind: &str) -> AppResult<ListingStats> {
+    Ok(ListingStats {
+        by_status: groups(
+            c,
+            &format!("SELECT status AS key, COUNT(*) AS n FROM listings WHERE kind = '{kind}' GROUP BY status"),
+        )?,
+        published_by_field: groups(
+            c,
+            &format!(
+                "SELECT field AS key, COUNT(*) AS n FROM listings WHERE kind = '{kind}' AND status = 'published' GROUP BY field"
+            ),
+        )?,
+    })
+}
+
+const CONCLUDED: &str = "status IN ('signed', 'registered', 'performing', 'completed')";
+
+pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
+    actor.require_admin()?;
+    let quarter = match c {
+        AnyConnection::Postgresql(_) => {
+            "CAST(EXTRACT(YEAR FROM COALESCE(registered_at, created_at)) AS INTEGER) || '-Q' || \
+             CAST(EXTRACT(QUARTER FROM COALESCE(registered_at, created_at)) AS INTEGER)"
+        }
+        AnyConnection::Sqlite(_) => {
+            "strftime('%Y', COALESCE(registered_at, created_at)) || '-Q' || \
+             ((CAST(strftime('%m', COALESCE(registered_at, created_at)) AS INTEGER) + 2) / 3)"
+        }
+    };
+    let contracts = ContractStats {
+        by_status: groups(c, "SELECT status AS key, COUNT(*) AS n FROM contracts GROUP BY status")?,
+        value_by_kind: value_groups(
+            c,
+            &format!(
+                "SELECT kind AS key, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS amount \
+                 FROM contracts WHERE {CONCLUDED} GROUP BY kind ORDER BY kind"
+            ),
+        )?,
+        value_by_region: value_groups(
+            c,
+            &format!(
+                "SELECT o.region AS key, COUNT(*) AS n, CAST(SUM(k.amount_fen) AS BIGINT) AS amount \
+                 FROM contracts k JOIN organizations o ON o.id = k.seller_org_id \
+                 WHERE k.{CONCLUDED} GROUP BY o.region ORDER BY o.region"
+            ),
+        )?,
+        value_by_quarter: value_groups(
+            c,
+            &format!(
+                "SELECT {quarter} AS key, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS amount \
+                 FROM contracts WHERE {CONCLUDED} GROUP BY 1 ORDER BY 1"
+            ),
+        )?,
+        registered_amount_fen: single(
+            c,
+            "SELECT CAST(COALESCE(SUM(registered_amount_fen), 0) AS BIGINT) AS n FROM contracts WHERE registration_no IS NOT NULL",
+        )?,
+    };
+
+    let programs = crate::db::vouchers::list_programs(c, 0, 1_000)?.0;
+    let mut vouchers = Vec::with_capacity(programs.len());
+    for p in programs {
+        let applications = groups(
+            c,
+            &format!(
+                "SELECT status AS key, COUNT(*) AS n FROM voucher_applications WHERE program_id = '{}' GROUP BY status",
+                p.id.replace('\'', "")
+            ),
+        )?;
+        vouchers.push(ProgramUse {
+            remaining_fen: p.remaining_fen(),
+            program_id: p.id,
+            name: p.name,
+            total_budget_fen: p.total_budget_fen,
+            issued_fen: p.issued_fen,
+            settled_fen: p.settled_fen,
+            released_fen: p.released_fen,
+            applications,
+        });
+    }
+
+    let challenges = ChallengeStats {
+        by_status: groups(c, "SELECT status AS key, COUNT(*) AS n FROM challenges GROUP BY status")?,
+        bids: single(c, "SELECT COUNT(*) AS n FROM bids")?,
+        bids_by_status: groups(c, "SELECT status AS key, COUNT(*) AS n FROM bids GROUP BY status")?,
+        paid_fen: single(c, "SELECT CAST(COALESCE(SUM(paid_fen), 0) AS BIGINT) AS n FROM challenges")?,
+        reward_fen: single(
+            c,
+            "SELECT CAST(COALESCE(SUM(reward_fen), 0) AS BIGINT) AS n FROM challenges \
+             WHERE status NOT IN ('draft', 'pending_review', 'rejected')",
+        )?,
+    };
+
+    let counts = [
+        ("published_listings", "SELECT COUNT(*) AS n FROM listings WHERE published_at IS NOT NULL"),
+        ("matched", "SELECT COUNT(*) AS n FROM listings WHERE first_matched_at IS NOT NULL"),
+        ("connections_requested", "SELECT COUNT(DISTINCT listing_id) AS n FROM connections"),
+        (
+            "connections_accepted",
+            "SELECT COUNT(DISTINCT listing_id) AS n FROM connections WHERE status IN ('accepted', 'contracted')",
+        ),
+        (
+            "contracts_signed",
+            "SELECT COUNT(*) AS n FROM contracts WHERE status IN ('signed', 'registered', 'performing', 'completed')",
+        ),
+        ("contracts_registered", "SELECT COUNT(*) AS n FROM contracts WHERE registration_no IS NOT NULL"),
+    ];
+    let mut funnel: Vec<FunnelStep> = Vec::with_capacity(counts.len());
+    for (stage, sql) in counts {
+        let count = single(c, sql)?;
+        let conversion_from_previous = funnel.last().map(|prev| {
+            if prev.count > 0 { (count as f64 / prev.count as f64 * 10_000.0).round() / 10_000.0 } else { 0.0 }
+        });
+        funnel.push(FunnelStep { stage: stage.to_owned(), count, conversion_from_previous });
+    }
+
+    Ok(Stats {
+        organizations: groups(
+            c,
+            "SELECT kind || ':' || status AS key, COUNT(*) AS n FROM organizations GROUP BY kind, status",
+        )?,
+        achievements: listing_stats(c, "achievement")?,
+        demands: listing_stats(c, "demand")?,
+        connections: groups(c, "SELECT status AS key, COUNT(*) AS n FROM connections GROUP BY status")?,
+        contracts,
+        vouchers,
+        challenges,
+        funnel,
+    })
+}
