@@ -24,6 +24,8 @@ COMMANDS:
                               matching quality vs a BM25 baseline (NDCG@10, Recall@10, MRR)
     bench vouchers [--pg URL] [--applications 2000] [--clients 16]
                               voucher approvals/s on a fresh PostgreSQL database, invariants checked
+    bench stats [--backend sqlite|postgres] [--listings 100000] [--contracts 10000]
+                              /admin/stats aggregation latency on a fresh database
     help                      print this help
 
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables

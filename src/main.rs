@@ -114,6 +114,13 @@ fn bench(command: &Command) -> anyhow::Result<()> {
                 &settings.matching,
             )
         }
+        Some("stats") => techtransfer::bench::stats::run(
+            command.flag("backend").unwrap_or("sqlite"),
+            command.flag("pg").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres"),
+            command.number("listings", 100_000)?,
+            command.number("contracts", 10_000)?,
+            command.number("runs", 30)?,
+        ),
         Some("vouchers") => techtransfer::bench::vouchers::run(
             command.flag("pg").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres"),
             command.number("applications", 2000)?,
@@ -126,7 +133,7 @@ fn bench(command: &Command) -> anyhow::Result<()> {
             let settings = Settings::load(&config_dir)?;
             techtransfer::bench::match_quality::run(&dir, &settings.matching)
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers"),
+        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats"),
     }
 }
 

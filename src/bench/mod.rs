@@ -4,6 +4,7 @@
 pub mod match_quality;
 pub mod matching;
 pub mod search;
+pub mod stats;
 pub mod synth;
 pub mod vouchers;
 

@@ -519,3 +519,27 @@ async fn property_ledger_reconciles_after_every_operation() {
         }
     }
 }
+
+#[tokio::test]
+async fn integrity_vetoes_bar_applications_and_redemptions_until_lifted() {
+    let m = market(10_000_000, 5_000_000).await;
+    let app = &m.app;
+    let v = m.voucher(100_000).await;
+    let code = v["code"].as_str().unwrap().to_owned();
+    let veto = |org: &str| json!({"org_id": org, "severity": "veto", "reason": "骗取创新券"});
+    let on_enterprise = app.post("/admin/integrity-records", m.admin.t(), &veto(m.enterprise.org())).await.expect(201);
+    let body = json!({"requested_fen": 1_000, "purpose": "检测", "service_category": "inspection_testing"});
+    let path = format!("/voucher-programs/{}/applications", m.program);
+    app.post(&path, m.enterprise.t(), &body).await.problem(403, "integrity_veto");
+    // Existing vouchers are untouched: the provider can still redeem this one.
+    m.redeem(&code, 2_000, None).await.expect(201);
+    let on_provider = app.post("/admin/integrity-records", m.admin.t(), &veto(m.provider.org())).await.expect(201);
+    m.redeem(&code, 2_000, None).await.problem(403, "integrity_veto");
+    for record in [on_enterprise, on_provider] {
+        let lift = format!("/admin/integrity-records/{}/lift", record["id"].as_str().unwrap());
+        app.post(&lift, m.admin.t(), &json!({"reason": "复核无误"})).await.expect(200);
+    }
+    app.post(&path, m.enterprise.t(), &body).await.expect(201);
+    m.redeem(&code, 2_000, None).await.expect(201);
+    m.check_invariants().await;
+}
