@@ -14,4 +14,5 @@ mod listings;
 mod matching;
 mod ops;
 mod organizations;
+mod permissions;
 mod vouchers;
