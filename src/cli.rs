@@ -14,7 +14,8 @@ COMMANDS:
     migrate                   apply pending database migrations and exit
     create-admin --email E --password P [--name N]
                               create (or promote) a verified administrator
-    seed-demo                 fill an empty database with a Chinese demo data set
+    seed-demo [--synthetic N] fill an empty database with a Chinese demo data set, plus N
+                              published listings recombined from its texts (load tests)
     openapi                   print the OpenAPI document
     bench search [--sizes 10000,100000] [--queries 1000]
                               search benchmark: index build, memory, query latency

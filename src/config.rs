@@ -236,3 +236,20 @@ impl Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut settings = Settings::load_for(&dir, Environment::Development).unwrap();
+        settings.database.url = Secret::new("postgres://app:s3cr3t-db-pw@db.internal/tt");
+        settings.auth.jwt_secret = Secret::new("s3cr3t-jwt-key-0123456789abcdef0123456789");
+        settings.mail.smtp_password = Some(Secret::new("s3cr3t-smtp-pw"));
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("Secret(***)"));
+    }
+}

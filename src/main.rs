@@ -75,8 +75,9 @@ fn run() -> anyhow::Result<()> {
             let db = open_database(&settings).await?;
             let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
             let now = chrono::Utc::now();
+            let synthetic = command.number("synthetic", 0usize)?;
             let summary = db
-                .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now))
+                .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now, synthetic))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

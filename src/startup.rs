@@ -5,10 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlers, Next, from_fn};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Condition, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -167,6 +168,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
         n => n,
     };
     let data = web::Data::new(state);
+    let origins = settings.server.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -175,6 +177,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
             .app_data(query_config())
             .app_data(path_config())
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
             .configure(api::configure)
@@ -185,6 +188,18 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// CORS for the configured browser origins: bearer tokens travel in the `Authorization`
+/// header, never in cookies, so credentials are not allowed and no cookie can be replayed
+/// cross-site. With no origins configured the middleware is left out entirely.
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER, header::LOCATION])
+        .max_age(3600);
+    origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -50,10 +50,19 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         users::notifications, users::read_notification, admin::audit, admin::audit_verify, admin::stats, admin::contracts_csv,
     ),
     components(
-        schemas(crate::error::Problem, crate::error::ErrorCode),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable, TooManyRequests),
+        schemas(
+            crate::error::Problem, crate::error::ErrorCode,
+            // Enums used only as query parameters are referenced, not inlined, by the derive.
+            crate::domain::connection::ConnectionStatus, crate::domain::voucher::ApplicationStatus,
+            crate::domain::voucher::RedemptionStatus, crate::domain::contract::ContractStatus,
+            listings::SortParam, connections::RoleParam,
+        ),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
+            Unprocessable, TooManyRequests, ServiceUnavailable
+        ),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonProblems),
     tags(
         (name = "accounts", description = "Registration, login, tokens, password reset"),
         (name = "achievements", description = "Research results (科技成果) listed by universities and institutes"),
@@ -85,6 +94,45 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Adds the problem responses that the shared machinery can give on any operation, so that
+/// each handler's annotation lists only what its own rules produce: body extraction (400,
+/// 413, 415, 422) wherever there is a request body, 401 wherever a token is read, 404
+/// wherever a path names a resource, and 503 everywhere (database unavailable).
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_resource = path.contains('{');
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let mut add = |status: &str, component: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(component)));
+                };
+                if operation.request_body.is_some() {
+                    add("400", "BadRequest");
+                    add("413", "PayloadTooLarge");
+                    add("415", "UnsupportedMediaType");
+                    add("422", "Unprocessable");
+                }
+                if operation.security.is_some() {
+                    add("401", "Unauthorized");
+                }
+                if names_resource {
+                    add("404", "NotFound");
+                }
+                add("503", "ServiceUnavailable");
+            }
+        }
+    }
+}
+
 /// Problem+json responses shared by every operation, referenced from path annotations as
 /// `(status = 404, response = NotFound)`.
 pub mod problems {
@@ -113,6 +161,9 @@ pub mod problems {
         NotFound => "No such resource, or not visible to the caller (`not_found`)";
         Conflict => "The current state does not allow this (see `code`, e.g. `invalid_state_transition`)";
         Unprocessable => "Invalid values; `errors` maps each field to its messages (`validation_failed`)";
+        PayloadTooLarge => "The body is larger than the configured limit (`payload_too_large`)";
+        UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`)";
         TooManyRequests => "Rate limited (`rate_limited`); see the Retry-After header";
+        ServiceUnavailable => "The database is unreachable or the pool is exhausted (`service_unavailable`)";
     }
 }

@@ -80,8 +80,9 @@ pub struct Summary {
 /// Hashes `password` for each email up front (slow work outside the transaction).
 pub type Hasher<'a> = &'a dyn Fn(&str) -> anyhow::Result<String>;
 
-/// Seeds the demo data set into an empty database, in one transaction.
-pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>) -> AppResult<Summary> {
+/// Seeds the demo data set into an empty database, in one transaction, plus `synthetic`
+/// published listings recombined from the demo texts (for load tests at a realistic size).
+pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthetic: usize) -> AppResult<Summary> {
     let users: i64 = db::schema::users::table.count().get_result(c)?;
     if users > 0 {
         return Err(AppError::new(
@@ -224,11 +225,63 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>) -> AppR
         }
     }
 
+    let (achievements, demands) = synthetic_listings(c, &admin, &owners, synthetic, start)?;
+    published.0 += achievements;
+    published.1 += demands;
+
     connections(c, &owners, now - Duration::days(10))?;
 
     // The seeded accounts did not really ask to be told about their own demo data.
     diesel::delete(db::schema::jobs::table.filter(db::schema::jobs::kind.ne("daily_digest"))).execute(c)?;
     Ok(Summary { organizations: owners.len(), achievements: published.0, demands: published.1, accounts })
+}
+
+/// `n` published listings from `bench::synth` (three achievements to one demand), owned in
+/// turn by the demo institutions and enterprises. Returns (achievements, demands).
+fn synthetic_listings(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    n: usize,
+    start: DateTime<Utc>,
+) -> AppResult<(usize, usize)> {
+    let of = |kinds: &[OrgKind]| -> Vec<&Actor> {
+        owners.iter().filter(|(k, _)| kinds.contains(k)).map(|(_, a)| a).collect()
+    };
+    let institutions = of(&[OrgKind::University, OrgKind::Institute]);
+    let enterprises = of(&[OrgKind::Enterprise]);
+    let pieces = crate::bench::synth::Pieces::from_demo();
+    let mut counts = (0, 0);
+    for (i, doc) in pieces.listings(n, 20261123).enumerate() {
+        let demand = i % 4 == 3;
+        let (kind, owner) = if demand {
+            (ListingKind::Demand, enterprises[i % enterprises.len()])
+        } else {
+            (ListingKind::Achievement, institutions[i % institutions.len()])
+        };
+        let at = start + Duration::seconds(i as i64 * 60);
+        let content = ListingContent {
+            title: doc.title.chars().take(100).collect(),
+            body: doc.body,
+            field: Field::ALL[doc.field as usize],
+            keywords: doc.keywords,
+            trl: doc.trl.map(|t| t as i32),
+            price_fen: doc.price.map(|p| p as i64),
+            negotiable: !demand && doc.price.is_none(),
+            transfer_modes: if demand { Vec::new() } else { vec![TransferMode::ALL[doc.modes[0] as usize]] },
+            patent_numbers: Vec::new(),
+            region: crate::domain::organization::REGIONS[doc.region as usize].to_owned(),
+            deadline: demand.then(|| (at + Duration::days(365)).date_naive()),
+        }
+        .validated(kind)?;
+        publish(c, admin, owner, kind, content, 2, at)?;
+        if demand {
+            counts.1 += 1;
+        } else {
+            counts.0 += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Creates a listing and moves it `stage` steps along: 0 draft, 1 pending review, 2 published.

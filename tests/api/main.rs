@@ -15,4 +15,5 @@ mod matching;
 mod ops;
 mod organizations;
 mod permissions;
+mod security;
 mod vouchers;

@@ -67,6 +67,16 @@ async fn openapi_document_is_valid_openapi_3() {
     assert!(doc["paths"]["/healthz"]["get"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Every `$ref` resolves: a dangling one makes clients and fuzzers give up on the operation.
+    let text = doc.to_string();
+    for reference in text.split("\"#/components/").skip(1) {
+        let target = &reference[..reference.find('"').unwrap()];
+        let (section, name) = target.split_once('/').unwrap();
+        assert!(doc["components"][section][name].is_object(), "dangling $ref to {target}");
+    }
+    // Enum schemas carry the wire texts, not the Rust variant names.
+    assert_eq!(doc["components"]["schemas"]["VoucherStatus"]["enum"][0], "active");
 }
 
 #[tokio::test]
@@ -95,4 +105,31 @@ async fn migrations_run_up_down_up() {
     let applied = techtransfer::db::migrate::run_pending(&mut conn).expect("up again");
     assert_eq!(applied.len(), reverted.len());
     assert!(techtransfer::db::migrate::run_pending(&mut conn).expect("idempotent").is_empty());
+}
+
+#[tokio::test]
+async fn seed_demo_fills_every_role_and_synthetic_listings() {
+    let app = spawn_app().await;
+    let passwords = app.state.passwords.clone();
+    let now = app.clock.now();
+    let summary = app
+        .with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 40))
+        .expect("seed the demo data set");
+    assert!(summary.achievements >= 150 + 30, "{}", summary.achievements);
+    assert!(summary.demands >= 50 + 10, "{}", summary.demands);
+    for role in ["admin", "expert", "university", "institute", "enterprise", "service_provider", "government"] {
+        assert!(summary.accounts.iter().any(|a| a.role == role), "no {role} account");
+    }
+
+    let page = app.get("/achievements?per_page=1", None).await.expect(200);
+    assert_eq!(page["total"], summary.achievements as i64);
+    let page = app.get("/demands?per_page=1", None).await.expect(200);
+    assert_eq!(page["total"], summary.demands as i64);
+    let admin = app.login(techtransfer::demo::ADMIN_EMAIL, techtransfer::demo::ADMIN_PASSWORD).await.expect(200);
+    let queue = app.get("/admin/review-queue", admin["access_token"].as_str()).await.expect(200);
+    assert!(queue["total"].as_i64().unwrap() > 0, "the demo leaves items waiting for review");
+
+    // A second seed refuses to mix into existing data.
+    let again = app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0));
+    assert!(again.is_err());
 }
