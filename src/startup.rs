@@ -14,7 +14,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
-use crate::api::extract::{BodyLimit, path_config, problem_for_plain_errors, query_config};
+use crate::api::extract::{BodyLimit, path_config, problem_for_plain_errors, query_config, refuse_nul_in_url};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHashing;
 use crate::auth::rate_limit::IpLimiter;
@@ -178,6 +178,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
             .app_data(path_config())
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(refuse_nul_in_url))
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
             .configure(api::configure)

@@ -96,7 +96,8 @@ impl Modify for BearerAuth {
 
 /// Adds the problem responses that the shared machinery can give on any operation, so that
 /// each handler's annotation lists only what its own rules produce: body extraction (400,
-/// 413, 415, 422) wherever there is a request body, 401 wherever a token is read, 404
+/// 413, 415, 422) wherever there is a request body, 422 wherever there is a query string
+/// (an unparsable value), 401 wherever a token is read, 404
 /// wherever a path names a resource, and 503 everywhere (database unavailable).
 struct CommonProblems;
 
@@ -115,6 +116,13 @@ impl Modify for CommonProblems {
                         .entry(status.to_owned())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(component)));
                 };
+                let has_query =
+                    operation.parameters.iter().flatten().any(
+                        |p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query),
+                    );
+                if has_query {
+                    add("422", "Unprocessable");
+                }
                 if operation.request_body.is_some() {
                     add("400", "BadRequest");
                     add("413", "PayloadTooLarge");

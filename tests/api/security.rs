@@ -107,3 +107,26 @@ async fn cors_headers_only_for_configured_origins() {
     let res = app.raw(app.client.get(app.url("/achievements")).header("origin", "https://evil.example")).await;
     assert!(res.headers.get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_before_reaching_the_database() {
+    let app = spawn_app().await;
+    let res = app.post("/auth/login", None, &json!({"email": "a\u{0}@example.com", "password": "x"})).await;
+    let problem = res.problem(422, "validation_failed");
+    assert!(problem["errors"]["email"].is_array(), "{problem}");
+
+    let owner = app.member("university").await;
+    let mut body = achievement_body("标题", "摘要");
+    body["keywords"] = json!(["光伏", "bad\u{0}word"]);
+    let problem = app.post("/achievements", owner.t(), &body).await.problem(422, "validation_failed");
+    assert!(problem["errors"]["keywords[1]"].is_array(), "{problem}");
+
+    // An escaped backslash followed by "u0000" is ordinary text, not a NUL.
+    let text = json!({"email": "nobody@example.com", "password": "\\u0000-literal"});
+    app.post("/auth/login", None, &text).await.problem(401, "invalid_credentials");
+
+    app.get("/achievements/%00", None).await.problem(404, "not_found");
+    app.get("/achievements?org_id=%00", None).await.problem(422, "validation_failed");
+    let page = app.get("/achievements?mine=true", owner.t()).await.expect(200);
+    assert_eq!(page["total"], 0, "nothing was created");
+}
