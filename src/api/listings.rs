@@ -302,12 +302,35 @@ impl From<ListingRow> for DemandView {
 
 // ---------- shared implementation ----------
 
-fn view(kind: ListingKind, row: ListingRow) -> serde_json::Value {
-    let value = match kind {
-        ListingKind::Achievement => serde_json::to_value(AchievementView::from(row)),
-        ListingKind::Demand => serde_json::to_value(DemandView::from(row)),
-    };
-    value.unwrap_or_default()
+/// An achievement or a demand, serialized as its own view (no intermediate JSON tree).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ListingView {
+    Achievement(AchievementView),
+    Demand(DemandView),
+}
+
+fn view(kind: ListingKind, row: ListingRow) -> ListingView {
+    match kind {
+        ListingKind::Achievement => ListingView::Achievement(row.into()),
+        ListingKind::Demand => ListingView::Demand(row.into()),
+    }
+}
+
+/// A page of listings; the documented shape is `Paginated<AchievementView|DemandView>`.
+#[derive(Serialize)]
+struct ListingPage {
+    items: Vec<ListingView>,
+    page: i64,
+    per_page: i64,
+    total: i64,
+}
+
+impl ListingPage {
+    fn new(kind: ListingKind, rows: Vec<ListingRow>, page: Page, total: i64) -> Self {
+        let items = rows.into_iter().map(|r| view(kind, r)).collect();
+        Self { items, page: page.page, per_page: page.per_page, total }
+    }
 }
 
 async fn create(
@@ -434,18 +457,18 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
         let q = q.clone();
         let offset = page.offset() as usize;
         let limit = page.limit() as usize;
-        let (ids, total) = crate::db::blocking(move || {
-            search
-                .collection(collection_kind)
-                .search(&q, &filters, sort, offset, limit)
-                .map_err(|e| AppError::internal(anyhow::anyhow!("search: {e}")))
-        })
-        .await?;
-        let rows = state.db.read(move |c| service::listings::hydrate(c, &ids)).await?;
-        let items = rows.into_iter().map(|r| view(kind, r)).collect();
-        return Ok(HttpResponse::Ok().json(serde_json::json!({
-            "items": serde_json::Value::Array(items), "page": page.page, "per_page": page.per_page, "total": total,
-        })));
+        // One trip to the blocking pool: the index lookup, then the rows of that page.
+        let (rows, total) = state
+            .db
+            .read(move |c| {
+                let (ids, total) = search
+                    .collection(collection_kind)
+                    .search(&q, &filters, sort, offset, limit)
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("search: {e}")))?;
+                Ok((service::listings::hydrate(c, &ids)?, total))
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(ListingPage::new(kind, rows, page, total as i64)));
     }
     filter.text = q;
     let (rows, total) = state
@@ -455,10 +478,7 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
             service::listings::list(c, actor.as_ref(), mine, filter, page)
         })
         .await?;
-    let items: Vec<serde_json::Value> = rows.into_iter().map(|r| view(kind, r)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": items, "page": page.page, "per_page": page.per_page, "total": total,
-    })))
+    Ok(HttpResponse::Ok().json(ListingPage::new(kind, rows, page, total)))
 }
 
 fn check_region(region: &Option<String>) -> AppResult<()> {

@@ -18,10 +18,12 @@ pub mod users;
 pub mod vouchers;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use conn::AnyConnection;
 
@@ -75,6 +77,11 @@ pub type Pool = diesel::r2d2::Pool<conn::Manager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// One permit per pooled connection: requests wait here, asynchronously, rather than as
+    /// blocked threads parked on the pool (which under load meant dozens of threads and a
+    /// context switch per hand-over).
+    permits: Arc<Semaphore>,
+    timeout: Duration,
 }
 
 impl Db {
@@ -88,12 +95,16 @@ impl Db {
             let mut conn = AnyConnection::open(url)?;
             conn.batch_execute("PRAGMA journal_mode = WAL;")?;
         }
+        let backend = url.backend();
         let pool = diesel::r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
+            // A PostgreSQL connection can die with its server (restart, failover); a SQLite
+            // one cannot, so it skips the round trip on every checkout.
+            .test_on_check_out(backend == Backend::Postgres)
             .build(conn::Manager::new(url.clone()))?;
-        Ok(Self { pool, backend: url.backend() })
+        Ok(Self { pool, backend, permits: Arc::new(Semaphore::new(max_size as usize)), timeout })
     }
 
     pub fn backend(&self) -> Backend {
@@ -114,8 +125,9 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, permit) = (self.pool.clone(), self.permit().await?);
         blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get()?;
             write_tx(&mut conn, f)
         })
@@ -128,13 +140,27 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, permit) = (self.pool.clone(), self.permit().await?);
         blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get()?;
             let conn: &mut AnyConnection = &mut conn;
             conn.transaction(f)
         })
         .await
+    }
+
+    /// A turn at a pooled connection, waited for without holding a thread; the permit moves
+    /// into the blocking closure, so it is returned when the work ends even if the request
+    /// that asked for it was cancelled.
+    async fn permit(&self) -> AppResult<OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.timeout, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable(anyhow::anyhow!(
+                "every database connection stayed busy for {:?}",
+                self.timeout
+            ))),
+        }
     }
 
     /// `tx` for code already on a blocking thread (CLI commands, benchmarks, job runners).
@@ -150,8 +176,9 @@ impl Db {
 
     /// Checks that the database answers (readiness).
     pub async fn ping(&self) -> AppResult<()> {
-        let pool = self.pool.clone();
+        let (pool, permit) = (self.pool.clone(), self.permit().await?);
         blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get()?;
             conn.batch_execute("SELECT 1").map_err(|e| AppError::Unavailable(e.into()))
         })
@@ -196,4 +223,26 @@ pub fn expect_one(rows: usize, on_zero: impl FnOnce() -> AppError) -> AppResult<
 pub fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds SQLite with the query-planner stability guarantee; without
+    /// it every cached `LIMIT ?` statement is re-prepared on each execution.
+    #[test]
+    fn bundled_sqlite_keeps_cached_statements_prepared() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(&mut conn).unwrap();
+        assert!(options.iter().any(|o| o.compile_options == "ENABLE_QPSG"), "built without SQLITE_ENABLE_QPSG");
+    }
 }

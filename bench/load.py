@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""HTTP load benchmark with wrk over a seeded database, on SQLite or PostgreSQL.
+
+    python3 bench/load.py [--backend sqlite|postgres] [--duration 10] [--connections 64]
+                          [--threads 2] [--synthetic 10000] [--applications 6000]
+
+Seeds a fresh database (`seed-demo --synthetic N`), starts the release server, and runs wrk
+against: /healthz (the ceiling), GET /achievements/{id}, GET /achievements?q=…,
+GET /demands/{id}/matches, POST /auth/login and POST /admin/voucher-applications/{id}/approve.
+Prints requests/s, p50 and p99 for each, and each rate as a ratio of the /healthz ceiling
+measured in the same run. Needs wrk (Debian package `wrk`) and a release build
+(`cargo build --release`). Standard library only.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "Demo-Pass-2026!"
+ADMIN = ("admin@demo.techtransfer.cn", "Demo-Admin-2026!")
+QUERIES = ["石墨烯 散热", "锂电池 回收", "工业机器人 视觉", "污水处理", "基因 检测"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """A keep-alive JSON client for setting up the run."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, method, path, body=None, token=None, expect=(200, 201)):
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        res = self.conn.getresponse()
+        data = res.read()
+        if res.status not in expect:
+            raise RuntimeError(f"{method} {path} → {res.status}: {data[:300]!r}")
+        return json.loads(data) if data else None
+
+    def login(self, email, password):
+        return self.call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
+
+
+def wrk(args, url, script=None, env=None):
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, env=env, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        "p50_ms": pct(50),
+        "p99_ms": pct(99),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(0) if socket_errors else "",
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
+
+
+def lua(path, text):
+    Path(path).write_text(text)
+    return str(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--synthetic", type=int, default=10000)
+    parser.add_argument("--applications", type=int, default=6000)
+    parser.add_argument("--pg", default=os.environ.get("TT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--bin", default=None)
+    args = parser.parse_args()
+
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = Path(args.bin) if args.bin else target / "release" / "techtransfer"
+    if not binary.exists():
+        sys.exit(f"no release binary at {binary}; run cargo build --release")
+
+    work = Path(tempfile.mkdtemp(prefix="tt-load-"))
+    port = free_port()
+    env = dict(os.environ)
+    pg_db = None
+    if args.backend == "sqlite":
+        env["TT__DATABASE__URL"] = f"sqlite://{work}/load.db"
+    else:
+        pg_db = f"tt_load_{os.getpid()}"
+        subprocess.run(["psql", args.pg, "-qc", f"CREATE DATABASE {pg_db}"], check=True)
+        env["TT__DATABASE__URL"] = args.pg.rsplit("/", 1)[0] + "/" + pg_db
+    env.update(
+        {
+            "TT__SERVER__PORT": str(port),
+            "TT__LOG__LEVEL": "warn",
+            "TT__MAIL__TRANSPORT": "log",
+            "TT__AUTH__LOGIN_PER_IP_PER_MINUTE": "100000000",
+            "TT__JOBS__INTERVAL_SECS": "5",
+        }
+    )
+    server = None
+    try:
+        started = time.time()
+        subprocess.run([str(binary), "seed-demo", "--synthetic", str(args.synthetic)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        print(f"seeded demo + {args.synthetic} synthetic listings in {time.time() - started:.1f}s ({args.backend})")
+        server = subprocess.Popen([str(binary), "serve"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=open(work / "server.log", "w"))
+        for _ in range(300):
+            try:
+                Client(port).call("GET", "/readyz")
+                break
+            except (OSError, RuntimeError):
+                time.sleep(0.1)
+        client = Client(port)
+        admin = client.login(*ADMIN)
+        achievement = client.call("GET", "/api/v1/achievements?per_page=1")["items"][0]["id"]
+        demand = client.call("GET", "/api/v1/demands?per_page=1")["items"][0]["id"]
+
+        # Voucher approval needs one submitted application per request.
+        today = time.strftime("%Y-%m-%d")
+        program = client.call("POST", "/api/v1/admin/voucher-programs", {
+            "name": "压测创新券", "year": int(today[:4]), "total_budget_fen": 10 ** 13,
+            "per_enterprise_cap_fen": 10 ** 12, "coverage_ratio_bp": 5000,
+            "service_categories": ["inspection_testing", "rd_design"],
+            "eligible_scales": ["large", "medium", "small", "micro"], "valid_days": 365,
+            "applications_open": today, "applications_close": "2099-12-31", "settle_by": "2099-12-31",
+        }, token=admin)["id"]
+        enterprises = [client.login(f"enterprise{n}@demo.techtransfer.cn", DEMO_PASSWORD) for n in range(1, 9)]
+        started = time.time()
+        ids = []
+        for i in range(args.applications):
+            ids.append(client.call("POST", f"/api/v1/voucher-programs/{program}/applications", {
+                "requested_fen": 100_000, "purpose": "委托检测新材料样品", "service_category": "inspection_testing",
+            }, token=enterprises[i % len(enterprises)])["id"])
+        print(f"created {len(ids)} voucher applications in {time.time() - started:.1f}s")
+
+        base = f"http://127.0.0.1:{port}"
+        bearer = f'wrk.headers["Authorization"] = "Bearer {admin}"\n'
+        q = urllib.parse.quote(QUERIES[0])
+        scripts = {
+            "matches": lua(work / "matches.lua", bearer),
+            "login": lua(work / "login.lua", 'wrk.method = "POST"\n'
+                         'wrk.headers["Content-Type"] = "application/json"\n'
+                         f'wrk.body = \'{{"email":"enterprise1@demo.techtransfer.cn","password":"{DEMO_PASSWORD}"}}\'\n'),
+            # Each thread walks its own slice of the applications; once they run out the
+            # answers turn 409 and are counted as non-2xx.
+            "approve": lua(work / "approve.lua", bearer + 'wrk.method = "POST"\n'
+                           'wrk.headers["Content-Type"] = "application/json"\n'
+                           'wrk.body = \'{"approved_fen":100000}\'\n'
+                           'local ids, counter, next_thread = {}, 0, 0\n'
+                           f'for id in io.lines("{work}/applications.txt") do ids[#ids + 1] = id end\n'
+                           'function setup(thread) thread:set("slice", next_thread); next_thread = next_thread + 1 end\n'
+                           f'local threads = {args.threads}\n'
+                           'function request()\n'
+                           '  local i = counter * threads + slice + 1\n'
+                           '  counter = counter + 1\n'
+                           '  local id = ids[i] or ids[#ids]\n'
+                           '  return wrk.format(nil, "/api/v1/admin/voucher-applications/" .. id .. "/approve")\n'
+                           'end\n'),
+        }
+        (work / "applications.txt").write_text("\n".join(ids) + "\n")
+        runs = [
+            ("GET /healthz (ceiling)", f"{base}/healthz", None),
+            ("GET /achievements/{id}", f"{base}/api/v1/achievements/{achievement}", None),
+            (f"GET /achievements?q={QUERIES[0]}", f"{base}/api/v1/achievements?q={q}", None),
+            ("GET /demands/{id}/matches", f"{base}/api/v1/demands/{demand}/matches", scripts["matches"]),
+            ("POST /auth/login", f"{base}/api/v1/auth/login", scripts["login"]),
+            ("POST …/approve (voucher)", base, scripts["approve"]),
+        ]
+        results = []
+        for name, url, script in runs:
+            r = wrk(args, url, script)
+            results.append((name, r))
+            print(f"  {name:<40} {r['rps']:>10.0f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
+                  f"  non-2xx {r['non_2xx']} {r['socket_errors']}", flush=True)
+        ceiling = results[0][1]["rps"]
+        print(f"\n{args.backend}: wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+              f"{args.synthetic} synthetic listings + demo data")
+        print(f"{'endpoint':<40} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11}")
+        for name, r in results:
+            print(f"{name:<40} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps'] / ceiling:>10.1%}")
+        approve = results[-1][1]
+        approved = approve["requests"] - approve["non_2xx"]
+        print(f"voucher approvals that succeeded: {approved} of {len(ids)} applications")
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
+        if pg_db:
+            subprocess.run(["psql", args.pg, "-qc", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"], check=False)
+
+
+if __name__ == "__main__":
+    main()
