@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +59,11 @@ class Client:
         return self.call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
 
 
-def wrk(args, url, script=None, env=None):
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+def wrk(args, url, script=None, duration=None):
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration or args.duration}s", "--latency"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def pct(p):
@@ -93,7 +94,9 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--synthetic", type=int, default=10000)
-    parser.add_argument("--applications", type=int, default=6000)
+    parser.add_argument("--applications", type=int, default=30000)
+    parser.add_argument("--approve-duration", type=int, default=3,
+                        help="seconds of the approval run (each approval consumes one application)")
     parser.add_argument("--pg", default=os.environ.get("TT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--bin", default=None)
     args = parser.parse_args()
@@ -152,11 +155,15 @@ def main():
         }, token=admin)["id"]
         enterprises = [client.login(f"enterprise{n}@demo.techtransfer.cn", DEMO_PASSWORD) for n in range(1, 9)]
         started = time.time()
-        ids = []
-        for i in range(args.applications):
-            ids.append(client.call("POST", f"/api/v1/voucher-programs/{program}/applications", {
+
+        def apply(n):
+            own, token = Client(port), enterprises[n]
+            return [own.call("POST", f"/api/v1/voucher-programs/{program}/applications", {
                 "requested_fen": 100_000, "purpose": "委托检测新材料样品", "service_category": "inspection_testing",
-            }, token=enterprises[i % len(enterprises)])["id"])
+            }, token=token)["id"] for _ in range(n, args.applications, len(enterprises))]
+
+        with ThreadPoolExecutor(len(enterprises)) as pool:
+            ids = [i for chunk in pool.map(apply, range(len(enterprises))) for i in chunk]
         print(f"created {len(ids)} voucher applications in {time.time() - started:.1f}s")
 
         base = f"http://127.0.0.1:{port}"
@@ -194,7 +201,7 @@ def main():
         ]
         results = []
         for name, url, script in runs:
-            r = wrk(args, url, script)
+            r = wrk(args, url, script, duration=args.approve_duration if "approve" in name else None)
             results.append((name, r))
             print(f"  {name:<40} {r['rps']:>10.0f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
                   f"  non-2xx {r['non_2xx']} {r['socket_errors']}", flush=True)

@@ -156,6 +156,9 @@ pub struct SearchSettings {
     pub catchup_secs: u64,
     /// Memory budget of the index writer, in MiB.
     pub writer_heap_mib: usize,
+    /// Search pages and match lists kept per kind of answer until the index changes
+    /// (0 turns the cache off).
+    pub result_cache_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

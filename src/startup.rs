@@ -80,6 +80,7 @@ impl Application {
             passwords: PasswordHashing::new(&settings.auth)?,
             login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
             search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
+            answers: Arc::new(crate::state::Answers::new(settings.search.result_cache_entries)),
             settings: settings.clone(),
         };
         prepare_background_state(&state).await?;

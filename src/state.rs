@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use actix_web::web::Bytes;
+
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHashing;
 use crate::auth::rate_limit::IpLimiter;
@@ -11,6 +13,7 @@ use crate::db::Db;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::search::SearchIndex;
+use crate::search::cache::ResultCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +26,22 @@ pub struct AppState {
     pub passwords: PasswordHashing,
     pub login_limiter: Arc<IpLimiter>,
     pub search: Arc<SearchIndex>,
+    pub answers: Arc<Answers>,
+}
+
+/// Serialized answers derived from the search index, valid for one index generation
+/// (see [`crate::search::cache`]).
+pub struct Answers {
+    /// `GET /achievements?q=…` and `GET /demands?q=…` pages.
+    pub search_pages: ResultCache<String, Bytes>,
+    /// `GET /…/{id}/matches` lists (who may see them is checked before the cache).
+    pub match_lists: ResultCache<String, Bytes>,
+}
+
+impl Answers {
+    pub fn new(capacity: usize) -> Self {
+        Self { search_pages: ResultCache::new(capacity), match_lists: ResultCache::new(capacity) }
+    }
 }
 
 impl AppState {

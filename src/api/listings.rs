@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
 use super::openapi::problems::*;
-use super::{Paginated, ReasonRequest, path_id};
+use super::{Paginated, ReasonRequest, json_body, path_id, to_json_bytes};
 use crate::db::listings::{ListFilter, ListingRow};
 use crate::db::time::from_db;
 use crate::domain::listing::{Field, ListingContent, ListingKind, TransferMode};
@@ -355,7 +355,7 @@ async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> 
     let id = path_id(id)?;
     let row = state
         .db
-        .read(move |c| {
+        .read_point(move |c| {
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
             service::listings::get(c, actor.as_ref(), kind, &id)
         })
@@ -453,10 +453,16 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
         };
         let sort = if sort == Some(SortParam::Newest) { Sort::Newest } else { Sort::Relevance };
         let collection_kind = if kind == ListingKind::Achievement { Kind::Achievement } else { Kind::Demand };
-        let search = state.search.clone();
-        let q = q.clone();
         let offset = page.offset() as usize;
         let limit = page.limit() as usize;
+        // Read before searching: a page computed while the index changed is stored as stale.
+        let generation = state.search.collection(collection_kind).generation();
+        let key = format!("{collection_kind:?}|{q}|{filters:?}|{sort:?}|{offset}|{limit}");
+        if let Some(body) = state.answers.search_pages.get(&key, generation) {
+            return Ok(json_body(body));
+        }
+        let search = state.search.clone();
+        let q = q.clone();
         // One trip to the blocking pool: the index lookup, then the rows of that page.
         let (rows, total) = state
             .db
@@ -468,7 +474,9 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
                 Ok((service::listings::hydrate(c, &ids)?, total))
             })
             .await?;
-        return Ok(HttpResponse::Ok().json(ListingPage::new(kind, rows, page, total as i64)));
+        let body = to_json_bytes(&ListingPage::new(kind, rows, page, total as i64))?;
+        state.answers.search_pages.put(key, generation, body.clone());
+        return Ok(json_body(body));
     }
     filter.text = q;
     let (rows, total) = state

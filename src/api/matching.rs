@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::AuthUser;
 use super::openapi::problems::*;
-use super::path_id;
+use super::{json_body, path_id, to_json_bytes};
 use crate::domain::listing::ListingKind;
 use crate::error::AppResult;
 use crate::matching::{FieldRelation, RegionRelation};
@@ -77,12 +77,23 @@ async fn matches_for(
     if !(1..=50).contains(&limit) {
         return Err(crate::error::AppError::field("limit", "must be between 1 and 50"));
     }
+    let user_id = user.id;
+    let row = state.db.read(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
+    // Read before ranking: a list computed while the index changed is stored as stale. The
+    // listing's own `updated_at` is in the key, so an edited listing asks afresh.
+    let generation = state.search.collection(matches::counterpart(kind)).generation();
+    let key = format!("{}|{}|{limit}", row.id, row.updated_at);
+    if let Some(body) = state.answers.match_lists.get(&key, generation) {
+        return Ok(json_body(body));
+    }
     let (db, search) = (state.db.clone(), state.search.clone());
     let params = state.settings.matching.clone();
     let now = state.clock.now();
-    let req = matches::Request { user_id: user.id, kind, id, limit: limit as usize, now };
-    let found = crate::db::blocking(move || matches::find(&db, &search, &params, &req)).await?;
-    Ok(HttpResponse::Ok().json(MatchList { items: found.into_iter().map(MatchItem::from).collect() }))
+    let found =
+        crate::db::blocking(move || matches::rank_for(&db, &search, &params, kind, &row, limit as usize, now)).await?;
+    let body = to_json_bytes(&MatchList { items: found.into_iter().map(MatchItem::from).collect() })?;
+    state.answers.match_lists.put(key, generation, body.clone());
+    Ok(json_body(body))
 }
 
 /// Published achievements ranked for this demand, with reasons. Owning organization and admins.

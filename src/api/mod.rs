@@ -231,3 +231,13 @@ impl ReasonRequest {
 pub fn path_id(raw: &str) -> Result<String, AppError> {
     uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::not_found("resource"))
 }
+
+/// Serializes a response body once, so it can be kept and served again as it is.
+pub fn to_json_bytes(value: &impl Serialize) -> Result<web::Bytes, AppError> {
+    serde_json::to_vec(value).map(web::Bytes::from).map_err(AppError::internal)
+}
+
+/// A 200 with an already serialized JSON body.
+pub fn json_body(body: web::Bytes) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body)
+}

@@ -82,7 +82,19 @@ pub struct Db {
     /// context switch per hand-over).
     permits: Arc<Semaphore>,
     timeout: Duration,
+    /// Where `read_point` opens its per-thread SQLite connections, and which handle they
+    /// belong to (a process may hold several databases: tests, tools).
+    url: DatabaseUrl,
+    id: u64,
 }
+
+thread_local! {
+    /// The calling thread's own SQLite connection for `read_point`, tagged with the `Db` it
+    /// belongs to.
+    static POINT_READER: std::cell::RefCell<Option<(u64, AnyConnection)>> = const { std::cell::RefCell::new(None) };
+}
+
+static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Db {
     /// Opens the pool. For SQLite the file (and its directory) is created and switched to WAL
@@ -104,7 +116,14 @@ impl Db {
             // one cannot, so it skips the round trip on every checkout.
             .test_on_check_out(backend == Backend::Postgres)
             .build(conn::Manager::new(url.clone()))?;
-        Ok(Self { pool, backend, permits: Arc::new(Semaphore::new(max_size as usize)), timeout })
+        Ok(Self {
+            pool,
+            backend,
+            permits: Arc::new(Semaphore::new(max_size as usize)),
+            timeout,
+            url: url.clone(),
+            id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -150,6 +169,38 @@ impl Db {
         .await
     }
 
+    /// `read` for a lookup by key that takes microseconds (one listing by id), where each
+    /// statement seeing its own snapshot is enough. On SQLite it runs, outside a transaction,
+    /// on the calling thread with that thread's own connection: in WAL mode a reader
+    /// never waits for a writer, and handing the work to the blocking pool and back cost more
+    /// than the lookup itself. On PostgreSQL (a network round trip) it is `read`.
+    pub async fn read_point<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Postgres {
+            return self.read(f).await;
+        }
+        POINT_READER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let conn = match &mut *slot {
+                Some((id, conn)) if *id == self.id => conn,
+                other => {
+                    let conn = AnyConnection::open(&self.url).map_err(|e| AppError::Unavailable(e.into()))?;
+                    &mut other.insert((self.id, conn)).1
+                }
+            };
+            // No BEGIN/COMMIT around it: each statement is its own snapshot, which is all a
+            // lookup by key needs, and the pair cost more than the lookup.
+            let result = f(conn);
+            if <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn) {
+                *slot = None;
+            }
+            result
+        })
+    }
+
     /// A turn at a pooled connection, waited for without holding a thread; the permit moves
     /// into the blocking closure, so it is returned when the work ends even if the request
     /// that asked for it was cancelled.
@@ -167,6 +218,13 @@ impl Db {
     pub fn tx_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.pool.get()?;
         write_tx(&mut conn, f)
+    }
+
+    /// `read` for code already on a blocking thread: a deferred transaction, no write lock.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
+        let mut conn = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(f)
     }
 
     /// A raw pooled connection for code that manages its own transactions (migrations, tests).

@@ -10,13 +10,16 @@
 //! Structured facts (field, region, TRL, price, transfer modes, organization, publication
 //! time) are indexed for filters and kept as fast fields for sorting and re-ranking.
 
+use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field as TField, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field as TField, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
@@ -94,6 +97,10 @@ pub struct Collection {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
+    /// Id tables of the segments seen so far (pruned to the live ones on every reload).
+    segment_ids: Mutex<HashMap<SegmentId, SegmentIds>>,
+    /// Counts reloads: answers computed from the index are valid for one generation.
+    generation: AtomicU64,
 }
 
 /// Filters applied inside the index.
@@ -133,32 +140,43 @@ pub struct Hit {
 
 /// Candidates of one query, tied to the index snapshot they came from.
 pub struct Candidates {
-    searcher: tantivy::Searcher,
     pub hits: Vec<Hit>,
-    /// `id` columns opened so far, per segment (opening one is costly; reuse it).
-    ids: std::cell::RefCell<std::collections::HashMap<u32, tantivy::columnar::StrColumn>>,
+    /// The listing ids of each segment of that snapshot, by segment ordinal.
+    ids: Vec<SegmentIds>,
 }
 
 impl Candidates {
     /// The listing id of a hit.
     pub fn id_of(&self, hit: &Hit) -> tantivy::Result<String> {
-        let mut cache = self.ids.borrow_mut();
-        let column = match cache.entry(hit.address.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                self.searcher
-                    .segment_reader(hit.address.segment_ord)
-                    .fast_fields()
-                    .str("id")?
-                    .ok_or_else(|| tantivy::TantivyError::SchemaError("fast field id missing".into()))?,
-            ),
-        };
-        let mut id = String::new();
-        if let Some(ord) = column.term_ords(hit.address.doc_id).next() {
-            column.ord_to_str(ord, &mut id)?;
-        }
-        Ok(id)
+        Ok(id_at(&self.ids, hit.address))
     }
+}
+
+/// The listing id of every document of one segment, by document id. Segments never change,
+/// so the table is read once per segment; looking an id up in the `id` column instead costs a
+/// dictionary block decompression per hit (a fresh zstd context each time).
+type SegmentIds = Arc<[Box<str>]>;
+
+fn id_at(ids: &[SegmentIds], address: DocAddress) -> String {
+    ids.get(address.segment_ord as usize)
+        .and_then(|segment| segment.get(address.doc_id as usize))
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+fn read_segment_ids(segment: &tantivy::SegmentReader) -> tantivy::Result<SegmentIds> {
+    let column = segment
+        .fast_fields()
+        .str("id")?
+        .ok_or_else(|| tantivy::TantivyError::SchemaError("fast field id missing".into()))?;
+    let mut terms: Vec<Box<str>> = Vec::with_capacity(column.num_terms());
+    let mut stream = column.dictionary().stream()?;
+    while stream.advance() {
+        terms.push(String::from_utf8_lossy(stream.key()).into());
+    }
+    Ok((0..segment.max_doc())
+        .map(|doc| column.term_ords(doc).next().and_then(|ord| terms.get(ord as usize).cloned()).unwrap_or_default())
+        .collect())
 }
 
 fn pretokenized(terms: Vec<String>) -> PreTokenizedString {
@@ -192,7 +210,7 @@ impl Collection {
                 .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(record))
         };
         let f = Fields {
-            id: schema.add_text_field("id", STRING | STORED | FAST),
+            id: schema.add_text_field("id", STRING | FAST),
             words: schema.add_text_field("words", text(false)),
             grams: schema.add_text_field("grams", text(true)),
             field: schema.add_u64_field("field", INDEXED | FAST),
@@ -206,7 +224,14 @@ impl Collection {
         let index = Index::create_in_ram(schema.build());
         let writer = index.writer_with_num_threads(1, writer_heap_bytes.max(15_000_000))?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), f })
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            segment_ids: Mutex::default(),
+            generation: AtomicU64::new(0),
+        })
     }
 
     fn document(&self, doc: &IndexDoc) -> TantivyDocument {
@@ -244,7 +269,7 @@ impl Collection {
         }
         writer.commit()?;
         drop(writer);
-        self.reader.reload()
+        self.reload()
     }
 
     /// Drops everything (before a rebuild).
@@ -253,7 +278,7 @@ impl Collection {
         writer.delete_all_documents()?;
         writer.commit()?;
         drop(writer);
-        self.reader.reload()
+        self.reload()
     }
 
     /// Merges every segment into one (after a bulk build): fewer, larger segments make
@@ -265,7 +290,7 @@ impl Collection {
             let mut writer = self.writer.lock().map_err(|_| tantivy::TantivyError::Poisoned)?;
             writer.merge(&ids).wait()?;
             drop(writer);
-            self.reader.reload()?;
+            self.reload()?;
         }
         Ok(())
     }
@@ -380,13 +405,41 @@ impl Collection {
                 (docs.into_iter().map(|(_, a)| a).collect(), total)
             }
         };
-        let ids = addresses.into_iter().map(|a| self.id_of(&searcher, a)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok((ids, total))
+        let segment_ids = self.ids_of(&searcher)?;
+        Ok((addresses.into_iter().map(|a| id_at(&segment_ids, a)).collect(), total))
     }
 
-    fn id_of(&self, searcher: &tantivy::Searcher, address: DocAddress) -> tantivy::Result<String> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        Ok(doc.get_first(self.f.id).and_then(|v| v.as_str()).unwrap_or_default().to_owned())
+    /// Changes with every reload (see [`super::cache`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The id tables of every segment of `searcher`, by segment ordinal.
+    fn ids_of(&self, searcher: &tantivy::Searcher) -> tantivy::Result<Vec<SegmentIds>> {
+        let mut known = self.segment_ids.lock().map_err(|_| tantivy::TantivyError::Poisoned)?;
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| match known.get(&segment.segment_id()) {
+                Some(ids) => Ok(ids.clone()),
+                None => {
+                    let ids = read_segment_ids(segment)?;
+                    known.insert(segment.segment_id(), ids.clone());
+                    Ok(ids)
+                }
+            })
+            .collect()
+    }
+
+    /// Reloads the reader and forgets the id tables of segments that merged away.
+    fn reload(&self) -> tantivy::Result<()> {
+        self.reader.reload()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let live: Vec<SegmentId> = self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
+        if let Ok(mut known) = self.segment_ids.lock() {
+            known.retain(|id, _| live.contains(id));
+        }
+        Ok(())
     }
 
     /// BM25 over `words` for a bag of unique terms (matching's candidate retrieval), with
@@ -497,7 +550,7 @@ impl Collection {
                 price: Some(num(&cols.price)).filter(|v| *v != NONE),
             });
         }
-        Ok(Candidates { searcher, hits, ids: Default::default() })
+        Ok(Candidates { ids: self.ids_of(&searcher)?, hits })
     }
 
     /// Number of indexed documents and document frequency of `term` in `words` (for

@@ -2,6 +2,7 @@
 //! index layout and `analyzer.rs` for how text becomes terms.
 
 pub mod analyzer;
+pub mod cache;
 pub mod index;
 pub mod sync;
 

@@ -143,7 +143,7 @@ pub fn rebuild(db: &Db, index: &SearchIndex) -> AppResult<usize> {
 pub fn catch_up(db: &Db, index: &SearchIndex, since: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
     let mut cursor = since;
     loop {
-        let rows = db.tx_blocking(|c| db::listings::changed_since(c, to_db(cursor), 1_000))?;
+        let rows = db.read_blocking(|c| db::listings::changed_since(c, to_db(cursor), 1_000))?;
         apply_rows(index, &rows)?;
         match rows.last() {
             Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),
@@ -152,7 +152,7 @@ pub fn catch_up(db: &Db, index: &SearchIndex, since: DateTime<Utc>) -> AppResult
     }
     let mut cursor = since;
     loop {
-        let rows = db.tx_blocking(|c| db::challenges::changed_since(c, to_db(cursor), 1_000))?;
+        let rows = db.read_blocking(|c| db::challenges::changed_since(c, to_db(cursor), 1_000))?;
         apply_challenges(index, &rows)?;
         match rows.last() {
             Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),

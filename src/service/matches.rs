@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::listings::ListingRow;
-use crate::db::{self, Db};
+use crate::db::{self, AnyConnection, Db};
 use crate::domain::listing::{ListingKind, ListingStatus};
 use crate::error::{AppError, AppResult};
 use crate::matching::{self, Fit, Params, QueryListing, Role};
@@ -41,40 +41,44 @@ fn index_err(e: tantivy::TantivyError) -> AppError {
     AppError::internal(anyhow::anyhow!("matching: {e}"))
 }
 
-/// Who asks for the matches of which listing.
-pub struct Request {
-    pub user_id: String,
-    pub kind: ListingKind,
-    pub id: String,
-    pub limit: usize,
-    pub now: DateTime<Utc>,
+/// The listing whose matches `req` asks for, once the caller may see them: only the owning
+/// organization and admins (403 for other callers who can see the listing, 404 otherwise).
+pub fn authorize(c: &mut AnyConnection, user_id: &str, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
+    let actor = load_actor(c, user_id)?;
+    let row = super::listings::get(c, Some(&actor), kind, id)?;
+    if !(actor.is_admin() || actor.is_member_of(&row.org_id)) {
+        return Err(AppError::forbidden("only the owning organization and administrators see matches"));
+    }
+    Ok(row)
 }
 
-/// Ranks published counterparts for a listing. Only the owning organization and admins may
-/// ask (403 for other callers who can see the listing, 404 otherwise). Runs on a blocking
-/// thread.
-pub fn find(db: &Db, index: &SearchIndex, params: &Params, req: &Request) -> AppResult<Vec<Match>> {
-    let Request { user_id, kind, id, limit, now } = req;
-    let (kind, limit, now) = (*kind, *limit, *now);
-    let row = db.tx_blocking(|c| {
-        let actor = load_actor(c, user_id)?;
-        let row = super::listings::get(c, Some(&actor), kind, id)?;
-        if !(actor.is_admin() || actor.is_member_of(&row.org_id)) {
-            return Err(AppError::forbidden("only the owning organization and administrators see matches"));
-        }
-        Ok(row)
-    })?;
-    let (role, counterpart) = match kind {
-        ListingKind::Demand => (Role::Demand, Kind::Achievement),
-        ListingKind::Achievement => (Role::Achievement, Kind::Demand),
-    };
-    let collection: &Collection = index.collection(counterpart);
-    let (mut q, keywords) = query_of(&row, role);
+/// The collection a listing's counterparts live in.
+pub fn counterpart(kind: ListingKind) -> Kind {
+    match kind {
+        ListingKind::Demand => Kind::Achievement,
+        ListingKind::Achievement => Kind::Demand,
+    }
+}
+
+/// Ranks published counterparts for a listing of `kind` (see [`authorize`] for who may ask),
+/// best first, at most `limit`. Runs on a blocking thread.
+pub fn rank_for(
+    db: &Db,
+    index: &SearchIndex,
+    params: &Params,
+    kind: ListingKind,
+    row: &ListingRow,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Match>> {
+    let role = if kind == ListingKind::Demand { Role::Demand } else { Role::Achievement };
+    let collection: &Collection = index.collection(counterpart(kind));
+    let (mut q, keywords) = query_of(row, role);
     q.keywords = &keywords;
     // A few spare results cover listings that left `published` since the index last heard.
     let ranked = matching::rank(collection, &q, params, limit + 5).map_err(index_err)?;
     let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
-    let rows = db.tx_blocking(|c| db::listings::find_many(c, &ids))?;
+    let rows = db.read_blocking(|c| db::listings::find_many(c, &ids))?;
     let terms = matching::query_terms(&q);
     let idf_cache = matching::idfs(collection, &terms).map_err(index_err)?;
     let mut out = Vec::with_capacity(limit);
