@@ -78,7 +78,7 @@ async fn matches_for(
         return Err(crate::error::AppError::field("limit", "must be between 1 and 50"));
     }
     let user_id = user.id;
-    let row = state.db.read(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
+    let row = state.db.read_point(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
     // Read before ranking: a list computed while the index changed is stored as stale. The
     // listing's own `updated_at` is in the key, so an edited listing asks afresh.
     let generation = state.search.collection(matches::counterpart(kind)).generation();
