@@ -14,6 +14,9 @@ const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
 /// The JWT secret shipped in `config/default.toml`; production refuses to start with it.
 pub const DEFAULT_JWT_SECRET: &str = "dev-only-secret-change-me-in-production-0123456789";
 
+/// The audit checkpoint key shipped in `config/default.toml`; production refuses it too.
+pub const DEFAULT_AUDIT_KEY: &str = "dev-only-audit-checkpoint-key-change-me-0123456789";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -29,6 +32,7 @@ pub struct Settings {
     pub search: SearchSettings,
     pub matching: crate::matching::Params,
     pub contracts: ContractSettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -84,6 +88,9 @@ pub struct DatabaseSettings {
     pub url: Secret,
     pub pool_max_size: u32,
     pub pool_timeout_secs: u64,
+    /// Times a write transaction is re-run after a PostgreSQL deadlock or serialization
+    /// failure before the request answers 503.
+    pub max_retries: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +175,18 @@ pub struct ContractSettings {
     pub inventor_min_share_bp: i32,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// HMAC-SHA256 key that signs audit checkpoints (tree size + head hash).
+    pub checkpoint_key: Secret,
+    /// Milliseconds between sequencer passes when no local commit woke it (entries written
+    /// by other instances).
+    pub sequencer_poll_ms: u64,
+    /// Entries sequenced per sequencer transaction.
+    pub sequencer_batch: i64,
+}
+
 /// A string that never appears in logs or `Debug` output.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
@@ -224,6 +243,10 @@ impl Settings {
                 "TT_ENV=production refuses the default JWT secret: set TT__AUTH__JWT_SECRET"
             );
             anyhow::ensure!(
+                self.audit.checkpoint_key.expose() != DEFAULT_AUDIT_KEY,
+                "TT_ENV=production refuses the default audit checkpoint key: set TT__AUDIT__CHECKPOINT_KEY"
+            );
+            anyhow::ensure!(
                 self.mail.transport == MailTransportKind::Smtp,
                 "TT_ENV=production needs TT__MAIL__TRANSPORT=smtp"
             );
@@ -231,6 +254,11 @@ impl Settings {
         anyhow::ensure!(self.auth.jwt_secret.expose().len() >= 32, "auth.jwt_secret must be at least 32 bytes");
         anyhow::ensure!(self.auth.access_token_secs > 0, "auth.access_token_secs must be positive");
         anyhow::ensure!(self.database.pool_max_size > 0, "database.pool_max_size must be positive");
+        anyhow::ensure!(
+            self.audit.checkpoint_key.expose().len() >= 32,
+            "audit.checkpoint_key must be at least 32 bytes"
+        );
+        anyhow::ensure!(self.audit.sequencer_batch > 0, "audit.sequencer_batch must be positive");
         anyhow::ensure!(
             (0..=10_000).contains(&self.contracts.inventor_min_share_bp),
             "contracts.inventor_min_share_bp must be within 0..=10000"

@@ -25,6 +25,10 @@ pub enum AppError {
     Internal { source: anyhow::Error, location: &'static Location<'static> },
     /// The database (or another dependency) is unreachable: 503, logged once.
     Unavailable(anyhow::Error),
+    /// The database aborted the transaction because it collided with another one (a
+    /// PostgreSQL deadlock or serialization failure, SQLite still busy after its timeout).
+    /// `Db::tx` re-runs the transaction; if this escapes, it is a 503 with `Retry-After`.
+    Contention(anyhow::Error),
     /// A concurrent request with the same idempotency key committed first: roll this one
     /// back and answer with the stored response (handlers catch it; 409 if not caught).
     IdempotentReplay,
@@ -60,7 +64,7 @@ impl AppError {
             Self::Client(e) => e.code,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal { .. } => ErrorCode::Internal,
-            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Unavailable(_) | Self::Contention(_) => ErrorCode::ServiceUnavailable,
             Self::IdempotentReplay => ErrorCode::IdempotencyKeyReused,
         }
     }
@@ -82,6 +86,7 @@ impl fmt::Debug for AppError {
             Self::RateLimited { retry_after_secs, .. } => write!(f, "RateLimited({retry_after_secs}s)"),
             Self::Internal { source, location } => write!(f, "Internal at {location}: {source:?}"),
             Self::Unavailable(e) => write!(f, "Unavailable: {e:?}"),
+            Self::Contention(e) => write!(f, "Contention: {e:?}"),
             Self::IdempotentReplay => f.write_str("IdempotentReplay"),
         }
     }
@@ -94,6 +99,7 @@ impl fmt::Display for AppError {
             Self::RateLimited { detail, .. } => f.write_str(detail),
             Self::Internal { source, .. } => write!(f, "internal error: {source}"),
             Self::Unavailable(e) => write!(f, "service unavailable: {e}"),
+            Self::Contention(e) => write!(f, "transaction collided with another: {e}"),
             Self::IdempotentReplay => f.write_str("a concurrent request with this idempotency key was processed"),
         }
     }
@@ -108,13 +114,24 @@ impl From<DomainError> for AppError {
 impl From<diesel::result::Error> for AppError {
     #[track_caller]
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::Error;
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => Self::not_found("resource"),
-            Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(e.into()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(e.into()),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Contention(e.into()),
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_collision(info.message()) => {
+                Self::Contention(e.into())
+            }
             other => Self::internal(other),
         }
     }
+}
+
+/// Messages of aborted-by-collision errors that diesel reports as `Unknown`: PostgreSQL's
+/// deadlock (SQLSTATE 40P01; libpq's message text is the only part diesel keeps) and SQLite's
+/// busy timeout.
+fn is_collision(message: &str) -> bool {
+    message.starts_with("deadlock detected") || message.starts_with("database is locked")
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
@@ -178,6 +195,15 @@ impl ResponseError for AppError {
                 tracing::error!(error.chain = %chain(source), error.location = %location, "unexpected error");
                 Problem::new(ErrorCode::Internal, status, "an unexpected error occurred", FieldErrors::new())
             }
+            Self::Contention(source) => {
+                tracing::warn!(error.chain = %chain(source), "transaction retries exhausted");
+                Problem::new(
+                    ErrorCode::ServiceUnavailable,
+                    status,
+                    "the request collided with others too often; retry shortly",
+                    FieldErrors::new(),
+                )
+            }
             Self::Unavailable(source) => {
                 tracing::warn!(error.chain = %chain(source), "dependency unavailable");
                 Problem::new(
@@ -199,6 +225,9 @@ impl ResponseError for AppError {
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if problem.status == 503 {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -12,6 +12,8 @@ const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<HashMap<(String, String), RouteStats>>,
+    /// Longest commit-to-sequence wait of the audit sequencer's last pass (ms).
+    pub audit_lag_ms: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Default)]
@@ -29,6 +31,13 @@ pub struct Gauges {
     pub pool_max: u32,
     pub jobs_pending: i64,
     pub jobs_failed: i64,
+    /// Write transactions re-run after a deadlock or serialization failure, and those that
+    /// still failed after their last retry (answered 503).
+    pub tx_retries: u64,
+    pub tx_retries_exhausted: u64,
+    /// Audit entries waiting for the sequencer, and the longest wait of the last pass (ms).
+    pub audit_pending: i64,
+    pub audit_lag_ms: i64,
 }
 
 impl Metrics {
@@ -93,6 +102,22 @@ impl Metrics {
         out.push_str("# TYPE jobs_queue_depth gauge\n");
         let _ = writeln!(out, "jobs_queue_depth{{status=\"pending\"}} {}", gauges.jobs_pending);
         let _ = writeln!(out, "jobs_queue_depth{{status=\"failed\"}} {}", gauges.jobs_failed);
+        out.push_str("# HELP db_transaction_retries_total Write transactions re-run after a deadlock or serialization failure.\n");
+        out.push_str("# TYPE db_transaction_retries_total counter\n");
+        let _ = writeln!(out, "db_transaction_retries_total {}", gauges.tx_retries);
+        out.push_str("# HELP db_transaction_retries_exhausted_total Write transactions that still collided after their last retry (503).\n");
+        out.push_str("# TYPE db_transaction_retries_exhausted_total counter\n");
+        let _ = writeln!(out, "db_transaction_retries_exhausted_total {}", gauges.tx_retries_exhausted);
+        out.push_str(
+            "# HELP audit_pending_entries Audit entries committed but not yet sequenced into the hash chain.\n",
+        );
+        out.push_str("# TYPE audit_pending_entries gauge\n");
+        let _ = writeln!(out, "audit_pending_entries {}", gauges.audit_pending);
+        out.push_str(
+            "# HELP audit_sequencing_lag_milliseconds Longest commit-to-sequence wait in the sequencer's last pass.\n",
+        );
+        out.push_str("# TYPE audit_sequencing_lag_milliseconds gauge\n");
+        let _ = writeln!(out, "audit_sequencing_lag_milliseconds {}", gauges.audit_lag_ms);
         out
     }
 }

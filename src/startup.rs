@@ -50,8 +50,9 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let url = DatabaseUrl::parse(settings.database.url.expose())?;
     let max = settings.database.pool_max_size;
     let timeout = Duration::from_secs(settings.database.pool_timeout_secs);
+    let retries = settings.database.max_retries;
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
-        let db = Db::connect(&url, max, timeout)?;
+        let db = Db::connect(&url, max, timeout, retries)?;
         let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
         let applied = crate::db::migrate::run_pending(&mut conn)?;
         if !applied.is_empty() {
@@ -95,6 +96,7 @@ impl Application {
             let every = Duration::from_secs(settings.search.catchup_secs);
             background.push(tokio::spawn(search_catch_up(state.clone(), every, shutdown_rx.clone())));
         }
+        background.push(tokio::spawn(crate::jobs::sequencer::run(state.clone(), shutdown_rx.clone())));
         if settings.jobs.interval_secs > 0 {
             let interval = Duration::from_secs(settings.jobs.interval_secs);
             background.push(tokio::spawn(crate::jobs::worker(state.clone(), interval, shutdown_rx.clone())));

@@ -16,7 +16,11 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryView {
-    pub seq: i64,
+    pub id: String,
+    /// Position in the hash chain; null until the sequencer has chained the entry (it runs
+    /// right after commit, and `GET /admin/audit/verify` sequences everything pending first).
+    pub seq: Option<i64>,
+    pub sequenced: bool,
     /// Who acted (null for the system: jobs, CLI).
     pub actor_id: Option<String>,
     pub action: String,
@@ -27,13 +31,16 @@ pub struct AuditEntryView {
     #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
     pub at: DateTime<Utc>,
-    pub hash: String,
+    /// SHA-256 of the previous entry's hash and this entry's content; null until sequenced.
+    pub hash: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntryView {
     fn from(r: AuditRow) -> Self {
         Self {
+            id: r.id,
             seq: r.seq,
+            sequenced: r.seq.is_some(),
             actor_id: r.actor_id,
             action: r.action,
             entity_type: r.entity_type,
@@ -79,29 +86,56 @@ pub async fn audit(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditVerification {
-    /// True when every entry's hash and link check out.
+    /// True when every entry's hash and link check out and the chain matches the latest
+    /// signed checkpoint.
     pub ok: bool,
-    /// Entries checked.
+    /// Sequenced entries checked.
     pub entries: i64,
-    /// The first entry that does not check out.
+    /// Entries committed meanwhile and not yet sequenced.
+    pub pending: i64,
+    /// The first `seq` that does not check out (or where the chain stops short of the
+    /// checkpoint).
     pub broken_at_seq: Option<i64>,
+    /// The latest signed checkpoint the chain was checked against.
+    pub checkpoint: Option<CheckpointView>,
 }
 
-/// Re-checks the audit log's hash chain from the first entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointView {
+    /// Entries in the chain when it was signed.
+    pub size: i64,
+    /// Hash of the entry at `seq = size`.
+    pub head: String,
+    pub at: DateTime<Utc>,
+    /// Hex HMAC-SHA256 of size, head and time under the configured checkpoint key.
+    pub signature: String,
+}
+
+/// Sequences pending entries, then re-checks the audit log's hash chain from the first
+/// entry against the latest signed checkpoint.
 #[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "administration", security(("bearer" = [])),
     responses((status = 200, body = AuditVerification), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
 pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let key = state.settings.audit.checkpoint_key.clone();
     let result = state
         .db
-        .read(move |c| {
+        .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            service::audit::verify(c, &actor)
+            service::audit::verify(c, &actor, key.expose().as_bytes(), now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(AuditVerification {
-        ok: result.broken_at.is_none(),
+        ok: result.broken_at.is_none() && result.checkpoint_ok,
         entries: result.entries,
+        pending: result.pending,
         broken_at_seq: result.broken_at,
+        checkpoint: result.checkpoint.map(|(cp, at)| CheckpointView {
+            size: cp.size,
+            head: cp.head,
+            at: from_db(at),
+            signature: cp.signature,
+        }),
     }))
 }
 

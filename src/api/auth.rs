@@ -85,7 +85,7 @@ pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>
     let actor = state
         .db
         .tx(move |c| {
-            let user = accounts::register(c, input, now)?;
+            let user = accounts::register(c, input.clone(), now)?;
             load_actor(c, &user.id)
         })
         .await?;

@@ -379,7 +379,7 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::create(c, &actor, input, now)
+            challenges::create(c, &actor, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(ChallengeView::from(d)))
@@ -474,7 +474,7 @@ pub async fn get(state: web::Data<AppState>, user: MaybeUser, id: web::Path<Stri
 async fn act(
     state: &AppState,
     user_id: String,
-    f: impl FnOnce(&mut crate::db::AnyConnection, &crate::service::Actor, chrono::DateTime<Utc>) -> AppResult<Details>
+    mut f: impl FnMut(&mut crate::db::AnyConnection, &crate::service::Actor, chrono::DateTime<Utc>) -> AppResult<Details>
     + Send
     + 'static,
 ) -> AppResult<HttpResponse> {
@@ -564,7 +564,7 @@ pub async fn create_bid(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::bid(c, &actor, &id, input, now)
+            challenges::bid(c, &actor, &id, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(BidView::from(bid)))
@@ -662,7 +662,7 @@ pub async fn score(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::score(c, &actor, &id, &bid_id, input, now)
+            challenges::score(c, &actor, &id, &bid_id, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ScoreView::from(s)))

@@ -208,7 +208,7 @@ async fn respond(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            connections::respond(c, &actor, &id, decline, now)
+            connections::respond(c, &actor, &id, decline.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ConnectionView::from(d)))

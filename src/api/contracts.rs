@@ -226,7 +226,7 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            contracts::create(c, &actor, input, now)
+            contracts::create(c, &actor, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(ContractView::from(d)))
@@ -279,7 +279,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
 async fn act(
     state: &AppState,
     user_id: String,
-    f: impl FnOnce(&mut crate::db::AnyConnection, &crate::service::Actor, DateTime<Utc>) -> AppResult<Details>
+    mut f: impl FnMut(&mut crate::db::AnyConnection, &crate::service::Actor, DateTime<Utc>) -> AppResult<Details>
     + Send
     + 'static,
 ) -> AppResult<ContractView> {
@@ -404,7 +404,7 @@ pub async fn commercialization(
         revenue_fen: b.revenue_fen,
         reported_at: b.reported_at,
     };
-    let view = act(&state, user.id, move |c, a, now| contracts::report(c, a, &id, report, now)).await?;
+    let view = act(&state, user.id, move |c, a, now| contracts::report(c, a, &id, report.clone(), now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -98,7 +98,7 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            integrity::create(c, &actor, input, now)
+            integrity::create(c, &actor, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(IntegrityView::new(row, now)))

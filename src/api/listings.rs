@@ -70,7 +70,7 @@ impl AchievementCreate {
 }
 
 /// A partial edit: only the keys sent change (`null` clears an optional value).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct AchievementPatch {
     pub title: Option<String>,
     pub summary: Option<String>,
@@ -207,7 +207,7 @@ impl DemandCreate {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DemandPatch {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -345,7 +345,7 @@ async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            service::listings::create(c, &actor, kind, content, now)
+            service::listings::create(c, &actor, kind, content.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(view(kind, row)))
@@ -368,7 +368,7 @@ async fn update(
     user: AuthUser,
     kind: ListingKind,
     id: &str,
-    edit: impl FnOnce(ListingContent) -> ListingContent + Send + 'static,
+    edit: impl Fn(ListingContent) -> ListingContent + Send + 'static,
 ) -> AppResult<HttpResponse> {
     let id = path_id(id)?;
     let now = state.clock.now();
@@ -376,7 +376,7 @@ async fn update(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            service::listings::update(c, &actor, kind, &id, edit, now)
+            service::listings::update(c, &actor, kind, &id, &edit, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view(kind, row)))
@@ -587,7 +587,7 @@ pub async fn update_achievement(
     body: ApiJson<AchievementPatch>,
 ) -> AppResult<HttpResponse> {
     let patch = body.into_inner();
-    update(&state, user, ListingKind::Achievement, &id, move |c| patch.apply(c)).await
+    update(&state, user, ListingKind::Achievement, &id, move |c| patch.clone().apply(c)).await
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.
@@ -725,7 +725,7 @@ pub async fn update_demand(
     body: ApiJson<DemandPatch>,
 ) -> AppResult<HttpResponse> {
     let patch = body.into_inner();
-    update(&state, user, ListingKind::Demand, &id, move |c| patch.apply(c)).await
+    update(&state, user, ListingKind::Demand, &id, move |c| patch.clone().apply(c)).await
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.

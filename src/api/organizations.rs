@@ -154,7 +154,7 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            let org = organizations::create(c, &actor, input, now)?;
+            let org = organizations::create(c, &actor, input.clone(), now)?;
             Ok((org, load_actor(c, &user.id)?))
         })
         .await?;

@@ -79,7 +79,7 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            subscriptions::create(c, &actor, input, now)
+            subscriptions::create(c, &actor, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(SubscriptionView::from(row)))

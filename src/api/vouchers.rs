@@ -305,7 +305,7 @@ pub async fn create_program(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            vouchers::create_program(c, &actor, input, now)
+            vouchers::create_program(c, &actor, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(ProgramView::from(p)))
@@ -364,7 +364,7 @@ pub async fn apply(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            vouchers::apply(c, &actor, &id, input, now)
+            vouchers::apply(c, &actor, &id, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(ApplicationView::from(a)))
@@ -634,7 +634,12 @@ async fn redemption_step(
     state: &AppState,
     user_id: String,
     id: &str,
-    f: impl FnOnce(&mut crate::db::AnyConnection, &crate::service::Actor, &str, DateTime<Utc>) -> AppResult<RedemptionRow>
+    mut f: impl FnMut(
+        &mut crate::db::AnyConnection,
+        &crate::service::Actor,
+        &str,
+        DateTime<Utc>,
+    ) -> AppResult<RedemptionRow>
     + Send
     + 'static,
 ) -> AppResult<HttpResponse> {

@@ -43,7 +43,7 @@ pub fn run(backend: &str, pg_admin: &str, listings: usize, contracts: usize, run
 }
 
 fn bench(url: &str, listings: usize, contracts: usize, runs: usize) -> anyhow::Result<()> {
-    let db = Db::connect(&DatabaseUrl::parse(url)?, 4, Duration::from_secs(30))?;
+    let db = Db::connect(&DatabaseUrl::parse(url)?, 4, Duration::from_secs(30), 5)?;
     {
         let mut conn = db.conn().map_err(app_err)?;
         db::migrate::run_pending(&mut conn)?;

@@ -34,7 +34,7 @@ pub fn run(admin_url: &str, applications: usize, clients: usize) -> anyhow::Resu
 }
 
 fn bench(url: &str, applications: usize, clients: usize) -> anyhow::Result<()> {
-    let db = Db::connect(&DatabaseUrl::parse(url)?, clients as u32 + 2, Duration::from_secs(30))?;
+    let db = Db::connect(&DatabaseUrl::parse(url)?, clients as u32 + 2, Duration::from_secs(30), 5)?;
     {
         let mut conn = db.conn().map_err(app_err)?;
         db::migrate::run_pending(&mut conn)?;

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 pub use conn::AnyConnection;
 
@@ -87,6 +89,11 @@ pub struct Db {
     /// busy timeout.) PostgreSQL: no turn-taking.
     writer: Option<Arc<Semaphore>>,
     timeout: Duration,
+    /// Re-runs of a write transaction after a deadlock or serialization failure.
+    max_retries: u32,
+    contention: Arc<ContentionCounters>,
+    /// Woken after every committed write transaction (the audit sequencer listens).
+    commits: Arc<Notify>,
     /// Where `read_point` opens its per-thread SQLite connections, and which handle they
     /// belong to (a process may hold several databases: tests, tools).
     url: DatabaseUrl,
@@ -104,7 +111,7 @@ static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 impl Db {
     /// Opens the pool. For SQLite the file (and its directory) is created and switched to WAL
     /// once, before the pool exists: doing it per connection races for the write lock.
-    pub fn connect(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn connect(url: &DatabaseUrl, max_size: u32, timeout: Duration, max_retries: u32) -> anyhow::Result<Self> {
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
@@ -127,6 +134,9 @@ impl Db {
             permits: Arc::new(Semaphore::new(max_size as usize)),
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
             timeout,
+            max_retries,
+            contention: Arc::default(),
+            commits: Arc::new(Notify::new()),
             url: url.clone(),
             id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
@@ -136,6 +146,16 @@ impl Db {
         self.backend
     }
 
+    /// (retried transactions, transactions that exhausted their retries) since start.
+    pub fn contention_counts(&self) -> (u64, u64) {
+        (self.contention.retries.load(Ordering::Relaxed), self.contention.exhausted.load(Ordering::Relaxed))
+    }
+
+    /// Notified after every committed write transaction of this handle.
+    pub fn commits(&self) -> Arc<Notify> {
+        self.commits.clone()
+    }
+
     /// (open connections, idle connections, max size) for metrics.
     pub fn pool_state(&self) -> (u32, u32, u32) {
         let state = self.pool.state();
@@ -143,24 +163,30 @@ impl Db {
     }
 
     /// Runs `f` in one read-write transaction on the blocking pool. On SQLite the
-    /// transaction is `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of
-    /// failing when a read lock would have to be upgraded.
+    /// transaction is `BEGIN IMMEDIATE`, so writers queue instead of failing when a read lock
+    /// would have to be upgraded. On PostgreSQL a transaction the server aborts for a deadlock
+    /// or a serialization failure is rolled back and `f` runs again (at most
+    /// `database.max_retries` times, with jittered backoff), so `f` must be re-runnable:
+    /// everything it does happens inside the transaction. Exhausted retries are a 503.
     pub async fn tx<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let turn = match &self.writer {
             Some(writer) => Some(self.acquire(writer).await?),
             None => None,
         };
-        let (pool, permit) = (self.pool.clone(), self.permit().await?);
-        blocking(move || {
+        let (this, permit) = (self.clone(), self.permit().await?);
+        let result = blocking(move || {
             let _held = (permit, turn);
-            let mut conn = pool.get()?;
-            write_tx(&mut conn, f)
+            this.tx_blocking(f)
         })
-        .await
+        .await;
+        if result.is_ok() {
+            self.commits.notify_one();
+        }
+        result
     }
 
     /// Runs `f` in one read-only (deferred) transaction: a consistent snapshot, no write lock.
@@ -225,10 +251,27 @@ impl Db {
         }
     }
 
-    /// `tx` for code already on a blocking thread (CLI commands, benchmarks, job runners).
-    pub fn tx_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
-        let mut conn = self.pool.get()?;
-        write_tx(&mut conn, f)
+    /// `tx` for code already on a blocking thread (CLI commands, benchmarks, job runners),
+    /// with the same retries.
+    pub fn tx_blocking<T>(&self, mut f: impl FnMut(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.pool.get()?;
+            match write_tx(&mut conn, &mut f) {
+                Err(AppError::Contention(cause)) => {
+                    if attempt >= self.max_retries {
+                        self.contention.exhausted.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(attempts = attempt + 1, error = %cause, "transaction kept colliding; giving up");
+                        return Err(AppError::Contention(cause));
+                    }
+                    attempt += 1;
+                    self.contention.retries.fetch_add(1, Ordering::Relaxed);
+                    drop(conn);
+                    std::thread::sleep(retry_backoff(attempt));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// `read` for code already on a blocking thread: a deferred transaction, no write lock.
@@ -255,7 +298,22 @@ impl Db {
     }
 }
 
-/// Runs `f` in a write transaction on `conn` (see [`Db::tx`]).
+#[derive(Default)]
+struct ContentionCounters {
+    retries: AtomicU64,
+    exhausted: AtomicU64,
+}
+
+/// 2, 4, 8 … ms (capped at 64) times a random factor in [0.5, 1.5): colliding transactions
+/// spread out instead of meeting again.
+fn retry_backoff(attempt: u32) -> Duration {
+    use rand::Rng;
+    let base = 2_u64.pow(attempt.min(6));
+    let jitter = rand::rng().random_range(0.5..1.5);
+    Duration::from_micros((base as f64 * 1000.0 * jitter) as u64)
+}
+
+/// Runs `f` in a write transaction on `conn` (see [`Db::tx`]); no retries.
 pub fn write_tx<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
     match conn {
         AnyConnection::Postgresql(_) => conn.transaction(f),
@@ -281,11 +339,6 @@ pub fn write_tx<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConnection) 
 /// Runs blocking work on tokio's blocking pool, mapping a panic or cancellation to a 500.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(AppError::internal)?
-}
-
-/// Runs a statement that must touch exactly one row; zero rows is `on_zero`.
-pub fn expect_one(rows: usize, on_zero: impl FnOnce() -> AppError) -> AppResult<()> {
-    if rows == 0 { Err(on_zero()) } else { Ok(()) }
 }
 
 /// `%text%` for LIKE, with `%`, `_` and `\` escaped (use with `.escape('\\')`).

@@ -86,8 +86,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_log (seq) {
-        seq -> BigInt,
+    audit_log (id) {
+        id -> Text,
+        seq -> Nullable<BigInt>,
         actor_id -> Nullable<Text>,
         action -> Text,
         entity_type -> Text,
@@ -96,8 +97,18 @@ diesel::table! {
         to_status -> Nullable<Text>,
         detail -> Nullable<Text>,
         at -> Timestamp,
-        prev_hash -> Text,
-        hash -> Text,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+        sequenced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (size) {
+        size -> BigInt,
+        head -> Text,
+        at -> Timestamp,
+        signature -> Text,
     }
 }
 

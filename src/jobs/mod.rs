@@ -3,6 +3,7 @@
 //! exponential backoff. Jobs are idempotent, so several server instances may run workers.
 
 pub mod queue;
+pub mod sequencer;
 
 use std::time::Duration;
 

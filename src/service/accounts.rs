@@ -34,6 +34,7 @@ impl EmailPurpose {
     }
 }
 
+#[derive(Clone)]
 pub struct NewAccount {
     pub email: String,
     pub password_hash: String,

@@ -34,12 +34,14 @@ pub struct TeamMember {
     pub title: String,
 }
 
+#[derive(Clone)]
 pub struct NewMilestone {
     pub title: String,
     pub due_date: NaiveDate,
     pub payment_fen: i64,
 }
 
+#[derive(Clone)]
 pub struct NewChallengeInput {
     pub title: String,
     pub description: String,
@@ -55,6 +57,7 @@ pub struct NewChallengeInput {
     pub milestones: Vec<NewMilestone>,
 }
 
+#[derive(Clone)]
 pub struct NewBidInput {
     pub proposal: String,
     pub budget_fen: i64,
@@ -598,6 +601,7 @@ pub fn assign_experts(
     reload(c, challenge_id, now)
 }
 
+#[derive(Clone)]
 pub struct ScoreInput {
     pub technical: i32,
     pub team: i32,

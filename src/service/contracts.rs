@@ -19,11 +19,13 @@ use super::audit::{self, Change};
 use super::notify::{self, Notice, Recipient};
 use super::{Actor, Page, integrity, new_id};
 
+#[derive(Clone)]
 pub struct PlanItem {
     pub due_date: NaiveDate,
     pub amount_fen: i64,
 }
 
+#[derive(Clone)]
 pub struct NewContractInput {
     pub kind: ContractKind,
     pub title: String,
@@ -356,6 +358,7 @@ pub fn record_payment(
 }
 
 /// A commercialization progress report.
+#[derive(Clone)]
 pub struct ProgressReport {
     pub stage: Stage,
     pub note: String,

@@ -64,6 +64,7 @@ pub fn require_not_vetoed(c: &mut AnyConnection, actor: &Actor, now: DateTime<Ut
     Ok(())
 }
 
+#[derive(Clone)]
 pub struct NewIntegrityRecord {
     pub org_id: Option<String>,
     pub user_id: Option<String>,

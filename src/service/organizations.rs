@@ -16,6 +16,7 @@ use super::audit::{self, Change};
 use super::notify::{self, Notice, Recipient};
 use super::{Actor, Page, new_id};
 
+#[derive(Clone)]
 pub struct NewOrganization {
     pub name: String,
     pub kind: OrgKind,

@@ -30,6 +30,7 @@ impl Target {
     }
 }
 
+#[derive(Clone)]
 pub struct NewSubscription {
     pub target: Target,
     pub fields: Vec<Field>,

@@ -24,6 +24,7 @@ use super::audit::{self, Change};
 use super::notify::{self, Notice, Recipient};
 use super::{Actor, Page, integrity, new_id};
 
+#[derive(Clone)]
 pub struct NewProgramInput {
     pub name: String,
     pub year: i32,
@@ -90,6 +91,7 @@ pub fn program(c: &mut AnyConnection, id: &str) -> AppResult<ProgramRow> {
     db::vouchers::find_program(c, id)?.ok_or_else(|| AppError::not_found("voucher program"))
 }
 
+#[derive(Clone)]
 pub struct NewApplicationInput {
     pub requested_fen: i64,
     pub purpose: String,

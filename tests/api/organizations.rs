@@ -180,13 +180,18 @@ async fn audit_log_records_changes_and_detects_tampering() {
     let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
     assert_eq!(check["ok"], true);
     assert!(check["entries"].as_i64().unwrap() >= 4);
+    assert_eq!(check["pending"], 0, "verify sequences what is pending first");
+    assert_eq!(check["checkpoint"]["size"], check["entries"]);
 
     // Someone edits a row behind the application's back.
-    let seq = verify["seq"].as_i64().unwrap();
+    let id = verify["id"].as_str().unwrap().to_owned();
+    let log = app.get("/admin/audit?entity_type=organization", admin.t()).await.expect(200);
+    let seq =
+        log["items"].as_array().unwrap().iter().find(|e| e["id"] == id.as_str()).unwrap()["seq"].as_i64().unwrap();
     app.with_conn(|c| {
         use diesel::prelude::*;
         use techtransfer::db::schema::audit_log;
-        diesel::update(audit_log::table.find(seq)).set(audit_log::to_status.eq("rejected")).execute(c).unwrap();
+        diesel::update(audit_log::table.find(&id)).set(audit_log::to_status.eq("rejected")).execute(c).unwrap();
     });
     let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
     assert_eq!(check["ok"], false);
@@ -198,12 +203,91 @@ async fn deleting_an_audit_entry_breaks_the_chain() {
     let app = spawn_app().await;
     let _owner = app.member("institute").await;
     let admin = app.admin().await;
+    app.get("/admin/audit/verify", admin.t()).await.expect(200);
     app.with_conn(|c| {
         use diesel::prelude::*;
         use techtransfer::db::schema::audit_log;
-        diesel::delete(audit_log::table.find(2_i64)).execute(c).unwrap();
+        diesel::delete(audit_log::table.filter(audit_log::seq.eq(2_i64))).execute(c).unwrap();
     });
     let check = app.get("/admin/audit/verify", admin.t()).await.expect(200);
     assert_eq!(check["ok"], false);
     assert_eq!(check["broken_at_seq"], 2);
+}
+
+/// Removing the newest entries leaves a shorter chain whose hashes all check out; the signed
+/// checkpoint still says how long it was.
+#[tokio::test]
+async fn truncating_the_newest_audit_entries_is_detected_by_the_checkpoint() {
+    let app = spawn_app().await;
+    let _owner = app.member("institute").await;
+    let admin = app.admin().await;
+    let before = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(before["ok"], true);
+    let size = before["checkpoint"]["size"].as_i64().unwrap();
+    assert!(size >= 3);
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::audit_log;
+        diesel::delete(audit_log::table.filter(audit_log::seq.ge(size - 1))).execute(c).unwrap();
+    });
+    let after = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(after["ok"], false, "{after}");
+    assert_eq!(after["broken_at_seq"], size - 1);
+
+    // Rewriting the newest entry and re-hashing it consistently is caught the same way: the
+    // head no longer matches the signed one.
+    let app = spawn_app().await;
+    let _owner = app.member("institute").await;
+    let admin = app.admin().await;
+    let before = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    let size = before["checkpoint"]["size"].as_i64().unwrap();
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::audit_log;
+        use techtransfer::domain::audit::{EntryContent, entry_hash};
+        let (prev, action, entity_type, entity_id, at): (
+            Option<String>,
+            String,
+            String,
+            String,
+            chrono::NaiveDateTime,
+        ) = audit_log::table
+            .filter(audit_log::seq.eq(size))
+            .select((
+                audit_log::prev_hash,
+                audit_log::action,
+                audit_log::entity_type,
+                audit_log::entity_id,
+                audit_log::at,
+            ))
+            .first(c)
+            .unwrap();
+        let at_text = techtransfer::db::audit::at_text(at);
+        let forged = entry_hash(
+            prev.as_deref().unwrap(),
+            &EntryContent {
+                seq: size,
+                actor_id: None,
+                action: &action,
+                entity_type: &entity_type,
+                entity_id: &entity_id,
+                from_status: None,
+                to_status: Some("forged"),
+                detail: None,
+                at: &at_text,
+            },
+        );
+        diesel::update(audit_log::table.filter(audit_log::seq.eq(size)))
+            .set((
+                audit_log::actor_id.eq(None::<String>),
+                audit_log::from_status.eq(None::<String>),
+                audit_log::to_status.eq("forged"),
+                audit_log::detail.eq(None::<String>),
+                audit_log::hash.eq(&forged),
+            ))
+            .execute(c)
+            .unwrap();
+    });
+    let after = app.get("/admin/audit/verify", admin.t()).await.expect(200);
+    assert_eq!(after["ok"], false, "{after}");
 }

@@ -1,0 +1,11 @@
+DROP TABLE audit_checkpoints;
+DROP INDEX audit_log_pending_idx;
+DELETE FROM audit_log WHERE seq IS NULL;
+ALTER TABLE audit_log DROP COLUMN sequenced_at;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_seq_key;
+ALTER TABLE audit_log ALTER COLUMN seq SET NOT NULL;
+ALTER TABLE audit_log ALTER COLUMN prev_hash SET NOT NULL;
+ALTER TABLE audit_log ALTER COLUMN hash SET NOT NULL;
+ALTER TABLE audit_log ADD PRIMARY KEY (seq);
+ALTER TABLE audit_log DROP COLUMN id;
