@@ -343,6 +343,33 @@ pub fn bid_transition(
     Ok(n == 1)
 }
 
+/// Eliminates an awarded bid only while another winner remains in the race (the rule is in
+/// the statement, not read before it); false otherwise.
+pub fn eliminate_winner(
+    c: &mut AnyConnection,
+    challenge_id: &str,
+    bid_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let others = diesel::alias!(bids as others);
+    let another_winner = others
+        .filter(others.field(bids::challenge_id).eq(challenge_id))
+        .filter(others.field(bids::status).eq("awarded"))
+        .filter(others.field(bids::id).ne(bid_id))
+        .select(others.field(bids::id));
+    let n = diesel::update(
+        bids::table
+            .find(bid_id)
+            .filter(bids::challenge_id.eq(challenge_id))
+            .filter(bids::status.eq("awarded"))
+            .filter(diesel::dsl::exists(another_winner)),
+    )
+    .set((bids::status.eq("eliminated"), bids::eliminated_reason.eq(reason), bids::updated_at.eq(to_db(now))))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
 pub fn add_bid_paid(c: &mut AnyConnection, id: &str, amount: i64) -> AppResult<()> {
     diesel::update(bids::table.find(id)).set(bids::paid_fen.eq(bids::paid_fen + amount)).execute(c)?;
     Ok(())

@@ -128,11 +128,18 @@ pub fn register(c: &mut AnyConnection, id: &str, number: &str, amount: i64, now:
     Ok(n == 1)
 }
 
-/// Adds a payment within the contract amount; false when it would overpay.
+/// Adds a payment within the contract amount while the contract is registered or being
+/// performed; false when it would overpay or the contract has moved on (both rules are in
+/// the statement).
 pub fn add_paid(c: &mut AnyConnection, id: &str, amount: i64, now: DateTime<Utc>) -> AppResult<bool> {
-    let n = diesel::update(contracts::table.find(id).filter((contracts::paid_fen + amount).le(contracts::amount_fen)))
-        .set((contracts::paid_fen.eq(contracts::paid_fen + amount), contracts::updated_at.eq(to_db(now))))
-        .execute(c)?;
+    let n = diesel::update(
+        contracts::table
+            .find(id)
+            .filter(contracts::status.eq_any(["registered", "performing"]))
+            .filter((contracts::paid_fen + amount).le(contracts::amount_fen)),
+    )
+    .set((contracts::paid_fen.eq(contracts::paid_fen + amount), contracts::updated_at.eq(to_db(now))))
+    .execute(c)?;
     Ok(n == 1)
 }
 

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod contracts;
 pub mod integrity;
 pub mod listings;
+pub mod lock;
 pub mod migrate;
 pub mod notifications;
 pub mod organizations;

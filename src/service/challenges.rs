@@ -271,6 +271,13 @@ fn settle_deadline(c: &mut AnyConnection, row: ChallengeRow, now: DateTime<Utc>)
     Ok(row)
 }
 
+/// Locks the challenge row before a change reads the state it decides on (lock order:
+/// challenge → bid → progress and payments; see `db::lock`).
+fn lock(c: &mut AnyConnection, id: &str) -> AppResult<()> {
+    db::lock::lock(c, db::lock::Root::Challenge, id)?;
+    Ok(())
+}
+
 fn issuer_row(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ChallengeRow> {
     let row = load_visible(c, Some(actor), id)?;
     if !is_issuer(actor, &row) {
@@ -280,6 +287,7 @@ fn issuer_row(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Chall
 }
 
 pub fn submit(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<Details> {
+    lock(c, id)?;
     let row = issuer_row(c, actor, id)?;
     move_to(c, Some(&actor.id), &row, ChallengeAction::Submit, None, now)?;
     reload(c, id, now)
@@ -294,6 +302,7 @@ pub fn review(
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
     actor.require_admin()?;
+    lock(c, id)?;
     let row = db::challenges::find(c, id)?.ok_or_else(|| AppError::not_found("challenge"))?;
     let action = if approve { ChallengeAction::Approve } else { ChallengeAction::Reject };
     move_to(c, Some(&actor.id), &row, action, reason.map(|r| serde_json::json!({ "reason": r })), now)?;
@@ -390,6 +399,7 @@ pub fn bid(
     input: NewBidInput,
     now: DateTime<Utc>,
 ) -> AppResult<BidRow> {
+    lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     if let Some(directed) = &row.directed_org_id
         && !actor.is_member_of(directed)
@@ -502,6 +512,7 @@ pub fn withdraw_bid(
     bid_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<BidRow> {
+    lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     let bid = bid_of(c, &row, bid_id)?;
     if !actor.is_member_of(&bid.org_id) {
@@ -539,6 +550,7 @@ pub fn assign_experts(
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
     actor.require_admin()?;
+    lock(c, challenge_id)?;
     let row = db::challenges::find(c, challenge_id)?.ok_or_else(|| AppError::not_found("challenge"))?;
     let row = settle_deadline(c, row, now)?;
     rules::apply(stored_status(&row)?, ChallengeAction::AssignExperts, row.publicity_days)?;
@@ -617,6 +629,7 @@ pub fn score(
     input: ScoreInput,
     now: DateTime<Utc>,
 ) -> AppResult<ScoreRow> {
+    lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     if !is_assigned_expert(c, actor, &row)? {
         return Err(AppError::forbidden("only experts assigned to this challenge score its bids"));
@@ -726,6 +739,7 @@ pub fn award(
     bid_ids: &[String],
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
+    lock(c, challenge_id)?;
     let row = issuer_row(c, actor, challenge_id)?;
     let mode = mode_of(&row)?;
     let experts = db::challenges::experts(c, challenge_id)?;
@@ -830,6 +844,7 @@ pub fn deliver(
     report: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
+    lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     let (bid, progress) = winner_progress(c, &row, milestone_id, bid_id)?;
     if !actor.is_member_of(&bid.org_id) {
@@ -882,6 +897,7 @@ pub fn judge_milestone(
     reject_reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
+    lock(c, challenge_id)?;
     let row = issuer_row(c, actor, challenge_id)?;
     let row = settle_deadline(c, row, now)?;
     let (bid, progress) = winner_progress(c, &row, milestone_id, bid_id)?;
@@ -1005,6 +1021,7 @@ pub fn eliminate(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
+    lock(c, challenge_id)?;
     let row = issuer_row(c, actor, challenge_id)?;
     if mode_of(&row)? != ChallengeMode::HorseRace {
         return Err(DomainError::new(ErrorCode::InvalidStateTransition, "only horse races eliminate winners").into());
@@ -1014,14 +1031,19 @@ pub fn eliminate(
         return Err(DomainError::transition("challenge", status.as_str(), "eliminate").into());
     }
     let bid = bid_of(c, &row, bid_id)?;
-    let remaining =
-        db::challenges::bids_of(c, challenge_id)?.iter().filter(|b| b.status == BidStatus::Awarded.as_str()).count();
-    if bid.status == BidStatus::Awarded.as_str() && remaining <= 1 {
+    let from = bid_status(&bid)?;
+    let to = rules::apply_bid(from, BidAction::Eliminate)?;
+    if !db::challenges::eliminate_winner(c, challenge_id, bid_id, reason, now)? {
         return Err(
             DomainError::new(ErrorCode::InvalidStateTransition, "at least one winner must remain in the race").into()
         );
     }
-    move_bid(c, &actor.id, &bid, BidAction::Eliminate, Some(reason), now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("bid.eliminate", "bid", &bid.id).status(Some(from.as_str()), to.as_str()),
+        now,
+    )?;
     notify::send(
         c,
         Recipient::Org(bid.org_id.clone()),
@@ -1039,6 +1061,7 @@ pub fn cancel(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
+    lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     if !(actor.is_admin() || is_issuer(actor, &row)) {
         return Err(AppError::forbidden("only the issuer or an administrator cancels a challenge"));
@@ -1061,6 +1084,7 @@ pub fn cancel(
 
 /// Job body: persist `bidding_closed` for one challenge whose deadline passed.
 pub fn close_bidding(c: &mut AnyConnection, challenge_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    lock(c, challenge_id)?;
     if let Some(row) = db::challenges::find(c, challenge_id)? {
         settle_deadline(c, row, now)?;
     }

@@ -77,7 +77,11 @@ fn visible(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Contract
     if is_party(actor, &row) || actor.is_admin() { Ok(row) } else { Err(AppError::not_found("contract")) }
 }
 
+/// A party's view of the contract, for a change: the contract row is locked first (lock
+/// order: contract → payments, reports, distribution → the listing it transfers), so the
+/// state read next is the latest and changes to one contract run one at a time.
 fn party(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ContractRow> {
+    db::lock::lock(c, db::lock::Root::Contract, id)?;
     let row = visible(c, actor, id)?;
     if is_party(actor, &row) { Ok(row) } else { Err(AppError::forbidden("only the contract's parties may do this")) }
 }
@@ -279,6 +283,7 @@ pub fn register(
     now: DateTime<Utc>,
 ) -> AppResult<Details> {
     actor.require_admin()?;
+    db::lock::lock(c, db::lock::Root::Contract, id)?;
     let row = db::contracts::find(c, id)?.ok_or_else(|| AppError::not_found("contract"))?;
     let status = status_of(&row)?;
     rules::apply(status, ContractAction::Register)?;

@@ -87,6 +87,14 @@ pub fn create_program(
     program(c, &id)
 }
 
+/// Locks the program row. Every change to a program's money (its applications, vouchers and
+/// redemptions) takes this lock first, then reads what it decides on (lock order: program →
+/// enterprise total → application → voucher → redemption; see `db::lock`).
+fn lock_program(c: &mut AnyConnection, id: &str) -> AppResult<()> {
+    db::lock::lock(c, db::lock::Root::VoucherProgram, id)?;
+    Ok(())
+}
+
 pub fn program(c: &mut AnyConnection, id: &str) -> AppResult<ProgramRow> {
     db::vouchers::find_program(c, id)?.ok_or_else(|| AppError::not_found("voucher program"))
 }
@@ -179,6 +187,8 @@ pub fn approve(
     now: DateTime<Utc>,
 ) -> AppResult<VoucherRow> {
     actor.require_admin()?;
+    let program_id = application(c, application_id)?.program_id;
+    lock_program(c, &program_id)?;
     let a = application(c, application_id)?;
     let from = ApplicationStatus::parse(&a.status).ok_or_else(|| super::corrupt("application status", &a.status))?;
     rules::decide_application(from, true)?;
@@ -285,6 +295,8 @@ pub fn reject_application(
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationRow> {
     actor.require_admin()?;
+    let program_id = application(c, application_id)?.program_id;
+    lock_program(c, &program_id)?;
     let a = application(c, application_id)?;
     let from = ApplicationStatus::parse(&a.status).ok_or_else(|| super::corrupt("application status", &a.status))?;
     rules::decide_application(from, false)?;
@@ -372,8 +384,10 @@ pub fn redeem(
         return Err(AppError::forbidden("only registered service providers redeem vouchers"));
     }
     integrity::require_not_vetoed(c, actor, now)?;
-    let mut v = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
+    let found = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
         .ok_or_else(|| AppError::not_found("voucher"))?;
+    lock_program(c, &found.program_id)?;
+    let mut v = voucher(c, &found.id)?;
     if !org.service_categories.iter().any(|s| s.as_str() == v.service_category) {
         return Err(AppError::forbidden(format!(
             "your organization does not offer {}, the voucher's service",
@@ -483,6 +497,8 @@ fn move_redemption(
 
 /// The holder enterprise confirms it received the service.
 pub fn confirm(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<RedemptionRow> {
+    let program_id = get_redemption(c, actor, id)?.program_id;
+    lock_program(c, &program_id)?;
     let r = get_redemption(c, actor, id)?;
     let v = voucher(c, &r.voucher_id)?;
     if !actor.is_member_of(&v.enterprise_id) {
@@ -495,6 +511,8 @@ pub fn confirm(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc
 /// An admin settles (兑付) a confirmed redemption before the program's settlement deadline.
 pub fn settle(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<RedemptionRow> {
     actor.require_admin()?;
+    let program_id = redemption(c, id)?.program_id;
+    lock_program(c, &program_id)?;
     let r = redemption(c, id)?;
     rules::apply_redemption(redemption_status(&r)?, RedemptionAction::Settle)?;
     let p = program(c, &r.program_id)?;
@@ -541,6 +559,8 @@ pub fn reject_redemption(
     if let Some(a) = actor {
         a.require_admin()?;
     }
+    let program_id = redemption(c, id)?.program_id;
+    lock_program(c, &program_id)?;
     let r = redemption(c, id)?;
     move_redemption(c, actor.map(|a| a.id.as_str()), &r, RedemptionAction::Reject, Some(reason), now)?;
     release_reservation(c, &r, now)?;
@@ -631,6 +651,8 @@ pub fn revoke(
     now: DateTime<Utc>,
 ) -> AppResult<VoucherRow> {
     actor.require_admin()?;
+    let program_id = voucher(c, id)?.program_id;
+    lock_program(c, &program_id)?;
     let v = voucher(c, id)?;
     close_voucher(c, &v, VoucherStatus::Revoked, Some(reason), now)?;
     audit::record(
@@ -652,7 +674,9 @@ pub fn revoke(
 
 /// Job body: expire one voucher if its time has come.
 pub fn expire(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<()> {
-    let Some(v) = db::vouchers::find_voucher(c, id)? else { return Ok(()) };
+    let Some(found) = db::vouchers::find_voucher(c, id)? else { return Ok(()) };
+    lock_program(c, &found.program_id)?;
+    let v = voucher(c, id)?;
     let status = VoucherStatus::parse(&v.status).ok_or_else(|| super::corrupt("voucher status", &v.status))?;
     if !rules::can_close(status) || from_db(v.expires_at) > now {
         return Ok(());
@@ -671,6 +695,7 @@ pub fn expire(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<
 /// Job body: after a program's settlement deadline, open redemptions are rejected and their
 /// reservations return.
 pub fn close_settlement(c: &mut AnyConnection, program_id: &str, now: DateTime<Utc>) -> AppResult<usize> {
+    lock_program(c, program_id)?;
     let p = program(c, program_id)?;
     if rules::check_settlement(p.settle_by, now).is_ok() {
         return Ok(0);

@@ -205,6 +205,27 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp { addr, client, state, clock, _db: db }
 }
 
+/// A second server on the same database (scale-out in one process): its own pool, search
+/// index, sequencer and port, the same settings and clock.
+#[allow(dead_code)]
+pub struct Peer {
+    pub addr: String,
+    pub state: AppState,
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    pub async fn spawn_peer(&self) -> Peer {
+        let settings = (*self.state.settings).clone();
+        let app =
+            Application::build_with(settings, BuildOptions { clock: self.clock.clone() }).await.expect("build peer");
+        let addr = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        Peer { addr, state }
+    }
+}
+
 fn init_logging() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {

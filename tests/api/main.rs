@@ -15,5 +15,7 @@ mod matching;
 mod ops;
 mod organizations;
 mod permissions;
+mod races;
 mod security;
+mod torture;
 mod vouchers;
