@@ -6,7 +6,8 @@
 
 Seeds a fresh database (`seed-demo --synthetic N`), starts the release server, and runs wrk
 against: /healthz (the ceiling), GET /achievements/{id}, GET /achievements?q=…,
-GET /demands/{id}/matches, POST /auth/login and POST /admin/voucher-applications/{id}/approve.
+GET /demands/{id}/matches, POST /auth/login, POST /admin/voucher-applications/{id}/approve and
+POST /admin/voucher-redemptions/{id}/settle.
 Prints requests/s, p50 and p99 for each, and each rate as a ratio of the /healthz ceiling
 measured in the same run. Needs wrk (Debian package `wrk`) and a release build
 (`cargo build --release`). Standard library only.
@@ -87,6 +88,43 @@ def lua(path, text):
     return str(path)
 
 
+def prepare_redemptions(port, admin, wanted, path):
+    """Redeems issued vouchers (a provider offering their category) and has each holder
+    confirm, leaving `wanted` confirmed redemptions to settle."""
+    client = Client(port)
+    provider = client.login("service-provider1@demo.techtransfer.cn", DEMO_PASSWORD)
+    holders = {}
+    for n in range(1, 9):
+        token = client.login(f"enterprise{n}@demo.techtransfer.cn", DEMO_PASSWORD)
+        org = client.call("GET", "/api/v1/me", token=token)["organization"]
+        if org:
+            holders[org["id"]] = token
+    vouchers, page = [], 1
+    while len(vouchers) < wanted:
+        batch = client.call("GET", f"/api/v1/vouchers?per_page=100&page={page}", token=admin)["items"]
+        if not batch:
+            break
+        vouchers += [v for v in batch if v["status"] == "active" and v["enterprise_id"] in holders]
+        page += 1
+    started = time.time()
+
+    def redeem(chunk):
+        own, ids = Client(port), []
+        for v in chunk:
+            r = own.call("POST", "/api/v1/voucher-redemptions", {
+                "voucher_code": v["code"], "service_fee_fen": 20_000, "invoice_no": "FP-LOAD", "description": "检测服务",
+            }, token=provider)
+            own.call("POST", f"/api/v1/voucher-redemptions/{r['id']}/confirm", {}, token=holders[v["enterprise_id"]])
+            ids.append(r["id"])
+        return ids
+
+    chunks = [vouchers[i::8] for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        ids = [i for chunk in pool.map(redeem, chunks) for i in chunk]
+    path.write_text("\n".join(ids) + "\n")
+    print(f"prepared {len(ids)} confirmed redemptions in {time.time() - started:.1f}s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
@@ -96,7 +134,9 @@ def main():
     parser.add_argument("--synthetic", type=int, default=10000)
     parser.add_argument("--applications", type=int, default=30000)
     parser.add_argument("--approve-duration", type=int, default=3,
-                        help="seconds of the approval run (each approval consumes one application)")
+                        help="seconds of the approval and settlement runs (each request consumes one item)")
+    parser.add_argument("--redemptions", type=int, default=3000,
+                        help="confirmed redemptions prepared for the settlement run")
     parser.add_argument("--pg", default=os.environ.get("TT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--bin", default=None)
     args = parser.parse_args()
@@ -191,6 +231,19 @@ def main():
                            'end\n'),
         }
         (work / "applications.txt").write_text("\n".join(ids) + "\n")
+        scripts["settle"] = lua(work / "settle.lua", bearer + 'wrk.method = "POST"\n'
+                                'wrk.headers["Content-Type"] = "application/json"\n'
+                                'wrk.body = "{}"\n'
+                                'local ids, counter, next_thread = {}, 0, 0\n'
+                                f'for id in io.lines("{work}/redemptions.txt") do ids[#ids + 1] = id end\n'
+                                'function setup(thread) thread:set("slice", next_thread); next_thread = next_thread + 1 end\n'
+                                f'local threads = {args.threads}\n'
+                                'function request()\n'
+                                '  local i = counter * threads + slice + 1\n'
+                                '  counter = counter + 1\n'
+                                '  local id = ids[i] or ids[#ids]\n'
+                                '  return wrk.format(nil, "/api/v1/admin/voucher-redemptions/" .. id .. "/settle")\n'
+                                'end\n')
         runs = [
             ("GET /healthz (ceiling)", f"{base}/healthz", None),
             ("GET /achievements/{id}", f"{base}/api/v1/achievements/{achievement}", None),
@@ -198,10 +251,13 @@ def main():
             ("GET /demands/{id}/matches", f"{base}/api/v1/demands/{demand}/matches", scripts["matches"]),
             ("POST /auth/login", f"{base}/api/v1/auth/login", scripts["login"]),
             ("POST …/approve (voucher)", base, scripts["approve"]),
+            ("POST …/settle (redemption)", base, scripts["settle"]),
         ]
         results = []
         for name, url, script in runs:
-            r = wrk(args, url, script, duration=args.approve_duration if "approve" in name else None)
+            if "settle" in name:
+                prepare_redemptions(port, admin, args.redemptions, work / "redemptions.txt")
+            r = wrk(args, url, script, duration=args.approve_duration if "…" in name else None)
             results.append((name, r))
             print(f"  {name:<40} {r['rps']:>10.0f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
                   f"  non-2xx {r['non_2xx']} {r['socket_errors']}", flush=True)
@@ -211,9 +267,11 @@ def main():
         print(f"{'endpoint':<40} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11}")
         for name, r in results:
             print(f"{name:<40} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps'] / ceiling:>10.1%}")
-        approve = results[-1][1]
+        approve = results[-2][1]
         approved = approve["requests"] - approve["non_2xx"]
         print(f"voucher approvals that succeeded: {approved} of {len(ids)} applications")
+        settle = results[-1][1]
+        print(f"settlements that succeeded: {settle['requests'] - settle['non_2xx']} of {args.redemptions} redemptions")
     finally:
         if server:
             server.terminate()

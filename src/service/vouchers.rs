@@ -87,9 +87,12 @@ pub fn create_program(
     program(c, &id)
 }
 
-/// Locks the program row. Every change to a program's money (its applications, vouchers and
-/// redemptions) takes this lock first, then reads what it decides on (lock order: program →
-/// enterprise total → application → voucher → redemption; see `db::lock`).
+/// Locks the program row, for changes that reach the program's balances after touching a
+/// voucher or a redemption (settle, reject, revoke, expire): they lock the program first, so
+/// every flow takes its rows in one order: program → enterprise total → application →
+/// voucher → redemption (see `db::lock`). Flows whose first lock already is the program
+/// (approval: the guarded budget update) or that never reach it (redeem: the voucher's
+/// guarded reservation; confirm; rejecting an application) take no extra lock.
 fn lock_program(c: &mut AnyConnection, id: &str) -> AppResult<()> {
     db::lock::lock(c, db::lock::Root::VoucherProgram, id)?;
     Ok(())
@@ -187,8 +190,6 @@ pub fn approve(
     now: DateTime<Utc>,
 ) -> AppResult<VoucherRow> {
     actor.require_admin()?;
-    let program_id = application(c, application_id)?.program_id;
-    lock_program(c, &program_id)?;
     let a = application(c, application_id)?;
     let from = ApplicationStatus::parse(&a.status).ok_or_else(|| super::corrupt("application status", &a.status))?;
     rules::decide_application(from, true)?;
@@ -295,8 +296,6 @@ pub fn reject_application(
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationRow> {
     actor.require_admin()?;
-    let program_id = application(c, application_id)?.program_id;
-    lock_program(c, &program_id)?;
     let a = application(c, application_id)?;
     let from = ApplicationStatus::parse(&a.status).ok_or_else(|| super::corrupt("application status", &a.status))?;
     rules::decide_application(from, false)?;
@@ -384,10 +383,8 @@ pub fn redeem(
         return Err(AppError::forbidden("only registered service providers redeem vouchers"));
     }
     integrity::require_not_vetoed(c, actor, now)?;
-    let found = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
+    let mut v = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
         .ok_or_else(|| AppError::not_found("voucher"))?;
-    lock_program(c, &found.program_id)?;
-    let mut v = voucher(c, &found.id)?;
     if !org.service_categories.iter().any(|s| s.as_str() == v.service_category) {
         return Err(AppError::forbidden(format!(
             "your organization does not offer {}, the voucher's service",
@@ -497,8 +494,6 @@ fn move_redemption(
 
 /// The holder enterprise confirms it received the service.
 pub fn confirm(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<RedemptionRow> {
-    let program_id = get_redemption(c, actor, id)?.program_id;
-    lock_program(c, &program_id)?;
     let r = get_redemption(c, actor, id)?;
     let v = voucher(c, &r.voucher_id)?;
     if !actor.is_member_of(&v.enterprise_id) {
