@@ -34,7 +34,7 @@ pub struct AttachmentIn {
 }
 
 /// A document attached to a record; download it at `GET /files/{file_id}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
     pub id: String,
     pub file_id: String,
@@ -384,4 +384,101 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<St
         .await?;
     state.storage.delete(&key).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+// ---------- achievements and demands ----------
+
+/// The confidential part of an achievement: shown only to the owner, administrators and
+/// organizations holding an accepted NDA.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ConfidentialIn {
+    /// The full technical detail.
+    pub text: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfidentialView {
+    pub text: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// Documents sent with a listing's create or edit body, checked for shape.
+#[derive(Debug, Clone, Default)]
+pub struct ListingDocs {
+    pub attachments: Vec<AttachmentRef>,
+    pub confidential_text: Option<String>,
+    pub confidential_attachments: Vec<AttachmentRef>,
+}
+
+impl ListingDocs {
+    pub fn parse(attachments: &[AttachmentIn], confidential: Option<&ConfidentialIn>) -> AppResult<Self> {
+        let mut docs = Self { attachments: refs(attachments, "attachments")?, ..Self::default() };
+        if let Some(conf) = confidential {
+            if let Some(text) = &conf.text {
+                let mut v = Validator::new();
+                v.check(text.chars().count() <= 50_000, "confidential.text", "at most 50000 characters");
+                v.finish()?;
+                docs.confidential_text = Some(text.trim().to_owned());
+            }
+            docs.confidential_attachments = refs(&conf.attachments, "confidential.attachments")?;
+        }
+        Ok(docs)
+    }
+
+    /// Stores the documents of a listing the caller just created or edited (its service
+    /// checked ownership and that the listing is still editable).
+    pub fn save(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        kind: crate::domain::listing::ListingKind,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        use crate::domain::listing::ListingKind;
+        let record = if kind == ListingKind::Achievement { RecordType::Achievement } else { RecordType::Demand };
+        files::attach(c, actor, record, id, &self.attachments, "attachments", now)?;
+        if kind == ListingKind::Achievement {
+            if let Some(text) = &self.confidential_text {
+                crate::service::access::set_confidential(c, id, text, now)?;
+            }
+            files::attach(
+                c,
+                actor,
+                RecordType::AchievementConfidential,
+                id,
+                &self.confidential_attachments,
+                "confidential.attachments",
+                now,
+            )?;
+        } else if self.confidential_text.is_some() || !self.confidential_attachments.is_empty() {
+            return Err(AppError::field("confidential", "only achievements carry confidential detail"));
+        }
+        Ok(())
+    }
+}
+
+/// A listing's attachments, and for achievements its confidential part when `actor` may read it.
+pub fn listing_extras(
+    c: &mut AnyConnection,
+    actor: Option<&Actor>,
+    kind: crate::domain::listing::ListingKind,
+    id: &str,
+) -> AppResult<(Vec<AttachmentView>, Option<ConfidentialView>)> {
+    use crate::domain::listing::ListingKind;
+    if kind == ListingKind::Demand {
+        return Ok((views(c, RecordType::Demand, id)?, None));
+    }
+    let public = views(c, RecordType::Achievement, id)?;
+    let confidential = match actor {
+        Some(a) if crate::service::access::may_read_confidential(c, a, id)? => {
+            let text = crate::service::access::confidential_text(c, id)?;
+            let attachments = views(c, RecordType::AchievementConfidential, id)?;
+            (text.is_some() || !attachments.is_empty()).then_some(ConfidentialView { text, attachments })
+        }
+        _ => None,
+    };
+    Ok((public, confidential))
 }
