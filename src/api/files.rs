@@ -160,6 +160,11 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    let user_id = user.id.clone();
+    let actor = state.db.read_point(move |c| load_actor(c, &user_id)).await?;
+    if !actor.is_admin() {
+        actor.require_verified_org()?;
+    }
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -167,11 +172,6 @@ pub async fn upload(
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !is_multipart {
         return Err(AppError::new(ErrorCode::UnsupportedMediaType, "send multipart/form-data with `purpose` then `file`"));
-    }
-    let user_id = user.id.clone();
-    let actor = state.db.read_point(move |c| load_actor(c, &user_id)).await?;
-    if !actor.is_admin() {
-        actor.require_verified_org()?;
     }
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
@@ -193,6 +193,8 @@ pub async fn upload(
         .ok()
         .and_then(|s| Purpose::parse(s.trim()))
         .ok_or_else(|| AppError::field("purpose", "unknown purpose"))?;
+    // A field must be released before the next one can be read.
+    drop(part);
     let limit = state.settings.storage.max_bytes_for(purpose.as_str());
     if declared.is_some_and(|n| n > limit.saturating_add(FORM_OVERHEAD)) {
         return Err(too_large(limit));
@@ -212,6 +214,8 @@ pub async fn upload(
     // Read just enough to recognise the content, then stream the rest.
     let mut head: Vec<u8> = Vec::with_capacity(rules::SNIFF_BYTES);
     let mut pending: Option<web::Bytes> = None;
+    // A field must not be polled again once it has ended.
+    let mut ended = false;
     while head.len() < rules::SNIFF_BYTES {
         match part.next().await {
             Some(chunk) => {
@@ -222,7 +226,10 @@ pub async fn upload(
                     pending = Some(chunk.slice(take..));
                 }
             }
-            None => break,
+            None => {
+                ended = true;
+                break;
+            }
         }
         if head.len() as u64 > limit {
             return Err(too_large(limit));
@@ -253,7 +260,7 @@ pub async fn upload(
             hasher.update(&rest);
             upload.write(&rest).await?;
         }
-        while let Some(chunk) = part.next().await {
+        while !ended && let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(|e| bad_request(e.to_string()))?;
             size += chunk.len() as u64;
             if size > limit {

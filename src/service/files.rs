@@ -259,17 +259,15 @@ fn seen<T>(outcome: AppResult<T>) -> AppResult<bool> {
     }
 }
 
-/// The bidding team (and its partners), the challenge's issuer and its assigned experts.
-fn bid_reviewable(c: &mut AnyConnection, actor: &Actor, bid_id: &str, _now: DateTime<Utc>) -> AppResult<bool> {
+/// Whoever sees the bid in the challenge's bid list: the bidding team, the issuer after the
+/// deadline, assigned experts (and administrators).
+fn bid_reviewable(c: &mut AnyConnection, actor: &Actor, bid_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
     let Some(bid) = db::challenges::find_bid(c, bid_id)? else { return Ok(false) };
-    if actor.is_member_of(&bid.org_id) || bid.partner_org_ids().iter().any(|p| actor.is_member_of(p)) {
-        return Ok(true);
+    match super::challenges::bids(c, actor, &bid.challenge_id, now) {
+        Ok(bids) => Ok(bids.iter().any(|b| b.id == bid.id)),
+        Err(e) if matches!(e.code(), ErrorCode::NotFound | ErrorCode::Forbidden) => Ok(false),
+        Err(e) => Err(e),
     }
-    let Some(challenge) = db::challenges::find(c, &bid.challenge_id)? else { return Ok(false) };
-    if actor.is_member_of(&challenge.issuer_org_id) {
-        return Ok(true);
-    }
-    Ok(db::challenges::experts(c, &bid.challenge_id)?.contains(&actor.id))
 }
 
 /// The milestone delivery (progress row) of a bid: its id, for attachments.
