@@ -268,6 +268,9 @@ pub async fn upload(
             }
             hasher.update(&chunk);
             upload.write(&chunk).await?;
+            // A fast client keeps the payload always ready; let the worker's other
+            // connections (and their request heads) have their turn.
+            tokio::task::yield_now().await;
         }
         Ok(())
     }
