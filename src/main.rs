@@ -137,10 +137,14 @@ fn bench(command: &Command) -> anyhow::Result<()> {
         Some("files") => techtransfer::bench::files::run(&techtransfer::bench::files::Options {
             size_mib: command.number("size-mib", 50)?,
             concurrent: command.number("concurrent", 16)?,
-            s3: command.flag("s3-endpoint").map(|e| (e.to_owned(), command.flag("s3-bucket").unwrap_or("tt-bench").to_owned())),
+            s3: command
+                .flag("s3-endpoint")
+                .map(|e| (e.to_owned(), command.flag("s3-bucket").unwrap_or("tt-bench").to_owned())),
             part_size_bytes: command.flag("part-size").map(str::parse).transpose()?,
         }),
-        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats, files"),
+        other => {
+            anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats, files")
+        }
     }
 }
 

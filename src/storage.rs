@@ -51,10 +51,8 @@ impl Storage {
         let (store, kind, part_size): (Arc<dyn ObjectStore>, _, _) = if let Some(bucket) = s.url.strip_prefix("s3://") {
             let bucket = bucket.trim_end_matches('/');
             anyhow::ensure!(!bucket.is_empty(), "storage.url s3:// names no bucket");
-            let mut b = AmazonS3Builder::new()
-                .with_bucket_name(bucket)
-                .with_region(&s.region)
-                .with_allow_http(s.allow_http);
+            let mut b =
+                AmazonS3Builder::new().with_bucket_name(bucket).with_region(&s.region).with_allow_http(s.allow_http);
             if !s.endpoint.is_empty() {
                 b = b.with_endpoint(&s.endpoint);
             }
@@ -74,8 +72,11 @@ impl Storage {
             let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
             (Arc::new(fs), StorageKind::Local, s.local_chunk_bytes)
         };
-        let store: Arc<dyn ObjectStore> =
-            if s.prefix.trim_matches('/').is_empty() { store } else { Arc::new(PrefixStore::new(store, s.prefix.trim_matches('/'))) };
+        let store: Arc<dyn ObjectStore> = if s.prefix.trim_matches('/').is_empty() {
+            store
+        } else {
+            Arc::new(PrefixStore::new(store, s.prefix.trim_matches('/')))
+        };
         Ok(Self { store, kind, part_size, concurrency: s.upload_concurrency })
     }
 

@@ -132,12 +132,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<Stri
     Ok(HttpResponse::Ok().json(Items { items: rows.into_iter().map(AccessRequestView::from).collect::<Vec<_>>() }))
 }
 
-async fn decide(
-    state: &AppState,
-    user: AuthUser,
-    id: &str,
-    decision: Decision,
-) -> AppResult<HttpResponse> {
+async fn decide(state: &AppState, user: AuthUser, id: &str, decision: Decision) -> AppResult<HttpResponse> {
     let id = path_id(id)?;
     let now = state.clock.now();
     let row = state

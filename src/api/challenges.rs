@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Items, Paginated, ReasonRequest, path_id};
 use crate::db::challenges::{BidRow, ScoreRow};
 use crate::db::time::from_db;
 use crate::domain::challenge::{ChallengeMode, ChallengeStatus};
 use crate::domain::error::Validator;
+use crate::domain::file::{Purpose, RecordType};
 use crate::domain::listing::Field;
 use crate::domain::organization::OrgKind;
 use crate::error::{AppError, AppResult};
@@ -23,8 +25,6 @@ use crate::service::challenges::{
 };
 use crate::service::files::{self, Requirer};
 use crate::service::{Page, load_actor};
-use super::files::{AttachmentIn, AttachmentView};
-use crate::domain::file::{Purpose, RecordType};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,17 +6,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
 use crate::domain::contract::{ContractKind, ContractStatus, Share, Stage};
 use crate::domain::error::Validator;
+use crate::domain::file::RecordType;
 use crate::error::{AppError, AppResult};
 use crate::service::contracts::{self, Details, NewContractInput, PlanItem};
 use crate::service::files;
 use crate::service::{Page, load_actor};
-use super::files::{AttachmentIn, AttachmentView};
-use crate::domain::file::RecordType;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -171,13 +171,20 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !is_multipart {
-        return Err(AppError::new(ErrorCode::UnsupportedMediaType, "send multipart/form-data with `purpose` then `file`"));
+        return Err(AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send multipart/form-data with `purpose` then `file`",
+        ));
     }
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
 
     // The purpose comes first: it decides the size limit and allowed types before any file byte is read.
-    let mut part = form.next().await.ok_or_else(|| AppError::field("purpose", "send a `purpose` part"))?.map_err(|e| bad_request(e.to_string()))?;
+    let mut part = form
+        .next()
+        .await
+        .ok_or_else(|| AppError::field("purpose", "send a `purpose` part"))?
+        .map_err(|e| bad_request(e.to_string()))?;
     if part.name() != Some("purpose") {
         return Err(AppError::field("purpose", "the `purpose` part must come before `file`"));
     }
@@ -200,13 +207,21 @@ pub async fn upload(
         return Err(too_large(limit));
     }
 
-    let mut part = form.next().await.ok_or_else(|| AppError::field("file", "send a `file` part"))?.map_err(|e| bad_request(e.to_string()))?;
+    let mut part = form
+        .next()
+        .await
+        .ok_or_else(|| AppError::field("file", "send a `file` part"))?
+        .map_err(|e| bad_request(e.to_string()))?;
     if part.name() != Some("file") {
         return Err(AppError::field("file", "expected the `file` part after `purpose`"));
     }
     let name = rules::clean_name(
         part.content_disposition()
-            .and_then(|cd| cd.get_filename().map(str::to_owned).or_else(|| cd.get_filename_ext().map(|f| String::from_utf8_lossy(&f.value).into_owned())))
+            .and_then(|cd| {
+                cd.get_filename()
+                    .map(str::to_owned)
+                    .or_else(|| cd.get_filename_ext().map(|f| String::from_utf8_lossy(&f.value).into_owned()))
+            })
             .as_deref()
             .unwrap_or("file"),
     );
@@ -343,9 +358,8 @@ pub async fn download(
     let range = rules::parse_range(req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()), size);
     let (status, wanted) = match range {
         ByteRange::Unsatisfiable => {
-            let err: AppError = DomainError::new(ErrorCode::BadRequest, format!("the file has {size} bytes"))
-                .with_status(416)
-                .into();
+            let err: AppError =
+                DomainError::new(ErrorCode::BadRequest, format!("the file has {size} bytes")).with_status(416).into();
             let mut res = actix_web::ResponseError::error_response(&err);
             res.headers_mut().insert(
                 header::CONTENT_RANGE,
@@ -370,7 +384,10 @@ pub async fn download(
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .no_chunking(served.end - served.start);
     if status == StatusCode::PARTIAL_CONTENT {
-        res.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", served.start, served.end.saturating_sub(1))));
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", served.start, served.end.saturating_sub(1)),
+        ));
     }
     Ok(res.streaming(stream))
 }

@@ -6,18 +6,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::integrity::IntegrityRow;
 use crate::db::time::from_db;
 use crate::domain::error::Validator;
+use crate::domain::file::RecordType;
 use crate::domain::integrity::Severity;
 use crate::error::AppResult;
-use crate::service::integrity::{self, NewIntegrityRecord};
 use crate::service::files;
+use crate::service::integrity::{self, NewIntegrityRecord};
 use crate::service::{Page, load_actor};
-use super::files::{AttachmentIn, AttachmentView};
-use crate::domain::file::RecordType;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, files, challenges, connections, contracts, integrity, listings, matching, ops, organizations, subscriptions,
-    users, vouchers,
+    access, admin, auth, challenges, connections, contracts, files, integrity, listings, matching, ops, organizations,
+    subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 

@@ -8,19 +8,19 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
 use crate::db::vouchers::{ApplicationRow, LedgerRow, ProgramRow, RedemptionRow, VoucherRow};
 use crate::domain::error::{DomainError, ErrorCode, Validator};
+use crate::domain::file::{Purpose, RecordType};
 use crate::domain::organization::{EnterpriseScale, ServiceCategory};
 use crate::domain::voucher::{ApplicationStatus, RedemptionStatus, VoucherStatus};
 use crate::error::{AppError, AppResult};
-use crate::service::vouchers::{self, NewApplicationInput, NewProgramInput, RedemptionInput};
 use crate::service::files::{self, Requirer};
+use crate::service::vouchers::{self, NewApplicationInput, NewProgramInput, RedemptionInput};
 use crate::service::{Page, load_actor};
-use super::files::{AttachmentIn, AttachmentView};
-use crate::domain::file::{Purpose, RecordType};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -57,7 +57,8 @@ fn server_env(cmd: &mut Command, dir: &std::path::Path, port: u16, opts: &Option
             .env("TT__STORAGE__PREFIX", format!("bench-{}", uuid::Uuid::new_v4().simple()));
     }
     if let Some(part) = opts.part_size_bytes {
-        cmd.env("TT__STORAGE__S3_PART_SIZE_BYTES", part.to_string()).env("TT__STORAGE__LOCAL_CHUNK_BYTES", part.to_string());
+        cmd.env("TT__STORAGE__S3_PART_SIZE_BYTES", part.to_string())
+            .env("TT__STORAGE__LOCAL_CHUNK_BYTES", part.to_string());
     }
 }
 
@@ -100,7 +101,12 @@ fn rss_of(pid: u32) -> (f64, f64) {
 }
 
 /// One HTTP/1.1 exchange: the head, then `body` bytes produced by `fill`, then the response.
-async fn exchange(port: u16, head: String, body_len: u64, mut fill: impl FnMut(&mut Vec<u8>) -> bool) -> anyhow::Result<(u16, Vec<u8>, u64)> {
+async fn exchange(
+    port: u16,
+    head: String,
+    body_len: u64,
+    mut fill: impl FnMut(&mut Vec<u8>) -> bool,
+) -> anyhow::Result<(u16, Vec<u8>, u64)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     stream.set_nodelay(true)?;
     stream.write_all(head.as_bytes()).await?;

@@ -4,7 +4,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{access_requests as ar, achievement_confidential as ac, attachments as at, files as f, required_purposes as rp};
+use super::schema::{
+    access_requests as ar, achievement_confidential as ac, attachments as at, files as f, required_purposes as rp,
+};
 use super::time::to_db;
 use crate::error::AppResult;
 
@@ -118,7 +120,12 @@ pub fn confidential_text(c: &mut AnyConnection, achievement_id: &str) -> AppResu
     Ok(ac::table.find(achievement_id).select(ac::text).first(c).optional()?)
 }
 
-pub fn set_confidential_text(c: &mut AnyConnection, achievement_id: &str, text: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub fn set_confidential_text(
+    c: &mut AnyConnection,
+    achievement_id: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let n = diesel::update(ac::table.find(achievement_id))
         .set((ac::text.eq(text), ac::updated_at.eq(to_db(now))))
         .execute(c)?;

@@ -60,9 +60,10 @@ impl Purpose {
     pub fn allowed(self) -> &'static [ContentKind] {
         use ContentKind::*;
         match self {
-            Purpose::PatentCertificate | Purpose::CommitmentLetter | Purpose::SignedContract | Purpose::PaymentProof => {
-                &[Pdf, Jpeg, Png]
-            }
+            Purpose::PatentCertificate
+            | Purpose::CommitmentLetter
+            | Purpose::SignedContract
+            | Purpose::PaymentProof => &[Pdf, Jpeg, Png],
             Purpose::CreditReport => &[Pdf],
             Purpose::FinancialStatement => &[Pdf, Xlsx, Xls, Jpeg, Png],
             Purpose::Proposal => &[Pdf, Docx, Doc, Pptx, Ppt, Zip],
@@ -328,8 +329,9 @@ mod tests {
         assert_eq!(clean_name("C:\\Users\\a\\报告.pdf"), "报告.pdf");
         assert_eq!(clean_name("../../etc/passwd"), "passwd");
         assert_eq!(clean_name(""), "file");
-        assert_eq!(missing_purposes(&[Purpose::CreditReport, Purpose::Proposal], &[Purpose::Proposal]), vec![
-            Purpose::CreditReport
-        ]);
+        assert_eq!(
+            missing_purposes(&[Purpose::CreditReport, Purpose::Proposal], &[Purpose::Proposal]),
+            vec![Purpose::CreditReport]
+        );
     }
 }

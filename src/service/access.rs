@@ -116,14 +116,27 @@ pub fn request(
         updated_at: to_db(now),
     };
     db::files::insert_access_request(c, &row).map_err(|e| {
-        AppError::on_unique(e, ErrorCode::DuplicateAccessRequest, "your organization already has a live request for this achievement")
+        AppError::on_unique(
+            e,
+            ErrorCode::DuplicateAccessRequest,
+            "your organization already has a live request for this achievement",
+        )
     })?;
-    audit::record(c, Some(&actor.id), Change::new("access_request.create", "access_request", &row.id).status(None, "requested"), now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("access_request.create", "access_request", &row.id).status(None, "requested"),
+        now,
+    )?;
     notify::send(
         c,
         Recipient::Org(listing.org_id.clone()),
-        Notice::new("access_requested", format!("保密信息查阅申请：{}", listing.title), format!("{}申请查阅成果的保密信息。", org.name))
-            .about("achievement", achievement_id),
+        Notice::new(
+            "access_requested",
+            format!("保密信息查阅申请：{}", listing.title),
+            format!("{}申请查阅成果的保密信息。", org.name),
+        )
+        .about("achievement", achievement_id),
         now,
     )?;
     Ok(row)
@@ -148,7 +161,13 @@ pub enum Decision {
 }
 
 /// Moves a request: grant, decline and revoke by the owner; accept-nda by the requester.
-pub fn decide(c: &mut AnyConnection, actor: &Actor, id: &str, decision: &Decision, now: DateTime<Utc>) -> AppResult<AccessRequestRow> {
+pub fn decide(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> AppResult<AccessRequestRow> {
     let req = db::files::find_access_request(c, id)?.ok_or_else(|| AppError::not_found("access request"))?;
     let listing = db::listings::find(c, ListingKind::Achievement.as_str(), &req.achievement_id)?
         .ok_or_else(|| AppError::not_found("access request"))?;
@@ -165,10 +184,13 @@ pub fn decide(c: &mut AnyConnection, actor: &Actor, id: &str, decision: &Decisio
     };
     let allowed = if action == AccessAction::AcceptNda { requester } else { owner };
     if !allowed {
-        let who = if action == AccessAction::AcceptNda { "the requesting organization" } else { "the owning organization" };
+        let who =
+            if action == AccessAction::AcceptNda { "the requesting organization" } else { "the owning organization" };
         return Err(AppError::forbidden(format!("only {who} may {} this request", action.as_str())));
     }
-    let to = action.apply(&req.status).ok_or_else(|| DomainError::transition("access request", &req.status, action.as_str()))?;
+    let to = action
+        .apply(&req.status)
+        .ok_or_else(|| DomainError::transition("access request", &req.status, action.as_str()))?;
     let mut change = AccessChange::default();
     let sha;
     let mut detail = serde_json::json!({});
@@ -207,14 +229,32 @@ pub fn decide(c: &mut AnyConnection, actor: &Actor, id: &str, decision: &Decisio
         return Err(DomainError::transition("access request", &req.status, action.as_str()).into());
     }
     let name = format!("access_request.{}", action.as_str());
-    audit::record(c, Some(&actor.id), Change::new(&name, "access_request", id).status(Some(&req.status), to).detail(detail), now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new(&name, "access_request", id).status(Some(&req.status), to).detail(detail),
+        now,
+    )?;
     let (recipient, kind, title) = match action {
-        AccessAction::AcceptNda => (listing.org_id.clone(), "nda_accepted", format!("保密协议已签署：{}", listing.title)),
-        AccessAction::Grant => (req.org_id.clone(), "access_granted", format!("保密信息查阅申请已同意，请签署保密协议：{}", listing.title)),
-        AccessAction::Decline => (req.org_id.clone(), "access_declined", format!("保密信息查阅申请未获同意：{}", listing.title)),
-        AccessAction::Revoke => (req.org_id.clone(), "access_revoked", format!("保密信息查阅权限已撤销：{}", listing.title)),
+        AccessAction::AcceptNda => {
+            (listing.org_id.clone(), "nda_accepted", format!("保密协议已签署：{}", listing.title))
+        }
+        AccessAction::Grant => {
+            (req.org_id.clone(), "access_granted", format!("保密信息查阅申请已同意，请签署保密协议：{}", listing.title))
+        }
+        AccessAction::Decline => {
+            (req.org_id.clone(), "access_declined", format!("保密信息查阅申请未获同意：{}", listing.title))
+        }
+        AccessAction::Revoke => {
+            (req.org_id.clone(), "access_revoked", format!("保密信息查阅权限已撤销：{}", listing.title))
+        }
     };
-    notify::send(c, Recipient::Org(recipient), Notice::new(kind, title, "详情请登录平台查看。").about("achievement", &listing.id), now)?;
+    notify::send(
+        c,
+        Recipient::Org(recipient),
+        Notice::new(kind, title, "详情请登录平台查看。").about("achievement", &listing.id),
+        now,
+    )?;
     db::files::find_access_request(c, id)?.ok_or_else(|| AppError::not_found("access request"))
 }
 

@@ -63,7 +63,12 @@ pub fn register(
         attached_at: None,
     };
     db::files::insert_file(c, &row)?;
-    jobs::schedule(c, &Job::DeleteOrphanFile { file_id: row.id.clone() }, now + orphan_after, &format!("orphan:{}", row.id))?;
+    jobs::schedule(
+        c,
+        &Job::DeleteOrphanFile { file_id: row.id.clone() },
+        now + orphan_after,
+        &format!("orphan:{}", row.id),
+    )?;
     audit::record(
         c,
         Some(&actor.id),
@@ -294,13 +299,23 @@ pub fn delete(c: &mut AnyConnection, actor: &Actor, file_id: &str, now: DateTime
     if !db::files::claim_for_deletion(c, file_id, Some(&actor.id), None)? {
         return Err(DomainError::transition("file", &file.status, "delete").into());
     }
-    audit::record(c, Some(&actor.id), Change::new("file.delete", "file", file_id).status(Some("stored"), "deleted"), now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("file.delete", "file", file_id).status(Some("stored"), "deleted"),
+        now,
+    )?;
     Ok(file.storage_key)
 }
 
 /// The orphan job: a file still attached to nothing when its time is up is marked deleted;
 /// returns its storage key (also when an earlier run marked it but did not finish).
-pub fn claim_orphan(c: &mut AnyConnection, file_id: &str, orphan_after: chrono::Duration, now: DateTime<Utc>) -> AppResult<Option<String>> {
+pub fn claim_orphan(
+    c: &mut AnyConnection,
+    file_id: &str,
+    orphan_after: chrono::Duration,
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
     let Some(file) = db::files::find_file(c, file_id)? else { return Ok(None) };
     match file.status.as_str() {
         "deleted" => Ok(Some(file.storage_key)),

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{StorageChoice, TestApp, TestResponse, TestUser, achievement_body, hex, spawn_app_on, storage_choices};
+use crate::helpers::{
+    StorageChoice, TestApp, TestResponse, TestUser, achievement_body, hex, spawn_app_on, storage_choices,
+};
 
 const BOUNDARY: &str = "tt-boundary-7MA4YWxkTrZu0gW";
 
@@ -193,9 +195,15 @@ async fn content_is_sniffed_not_named() {
         let doc = app.upload(&user, "proposal", "方案.docx", &docx()).await.expect(201);
         assert_eq!(doc["content_type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
         let bundle = zip(&[("a.pdf", &pdf(100))]);
-        assert_eq!(app.upload(&user, "proposal", "材料.zip", &bundle).await.expect(201)["content_type"], "application/zip");
+        assert_eq!(
+            app.upload(&user, "proposal", "材料.zip", &bundle).await.expect(201)["content_type"],
+            "application/zip"
+        );
         app.upload(&user, "credit_report", "材料.zip", &bundle).await.problem(422, "unsupported_file_type");
-        assert_eq!(app.upload(&user, "payment_proof", "凭证.png", &png()).await.expect(201)["content_type"], "image/png");
+        assert_eq!(
+            app.upload(&user, "payment_proof", "凭证.png", &png()).await.expect(201)["content_type"],
+            "image/png"
+        );
         // Refused uploads leave nothing behind.
         let rows: i64 = app.with_conn(|c| {
             use diesel::prelude::*;
@@ -221,7 +229,13 @@ async fn content_is_sniffed_not_named() {
 
 /// Sends `head` and then `chunk` repeatedly until the server answers or `max` bytes went out;
 /// returns the status line and how many body bytes were sent.
-async fn send_until_answered(addr: &str, head: String, body_start: Vec<u8>, chunked: bool, max: usize) -> (String, usize) {
+async fn send_until_answered(
+    addr: &str,
+    head: String,
+    body_start: Vec<u8>,
+    chunked: bool,
+    max: usize,
+) -> (String, usize) {
     let host = addr.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -343,9 +357,10 @@ async fn downloads_follow_the_record_visibility() {
         let k = app.post("/contracts", university.t(), &contract).await.expect(201);
         assert_eq!(k["attachments"][0]["visibility"], "parties");
         let k_id = k["id"].as_str().unwrap();
-        assert_eq!(ids(&app.get(&format!("/contracts/{k_id}"), enterprise.t()).await.expect(200)["attachments"]), vec![
-            annex.clone()
-        ]);
+        assert_eq!(
+            ids(&app.get(&format!("/contracts/{k_id}"), enterprise.t()).await.expect(200)["attachments"]),
+            vec![annex.clone()]
+        );
         for (who, status) in [
             (None, 404),
             (Some(&no_org), 404),
@@ -400,29 +415,35 @@ async fn attachments_freeze_when_submitted() {
         let university = app.member("university").await;
         let first = app.file(&university, "test_report", &pdf(100)).await;
         let mut body = achievement_body("检测报告成果", "简介");
-        body["attachments"] = json!([{"file_id": first, "purpose": "test_report"}, {"file_id": first, "purpose": "test_report"}]);
+        body["attachments"] =
+            json!([{"file_id": first, "purpose": "test_report"}, {"file_id": first, "purpose": "test_report"}]);
         let created = app.post("/achievements", university.t(), &body).await.expect(201);
         assert_eq!(ids(&created["attachments"]), vec![first.clone()], "the same file twice is attached once");
         let id = created["id"].as_str().unwrap().to_owned();
         // While a draft, a new version is added beside the old one.
         let second = app.file(&university, "test_report", &pdf(200)).await;
         let edited = app
-            .patch(&format!("/achievements/{id}"), university.t(), &json!({"attachments": [{"file_id": second, "purpose": "test_report"}]}))
+            .patch(
+                &format!("/achievements/{id}"),
+                university.t(),
+                &json!({"attachments": [{"file_id": second, "purpose": "test_report"}]}),
+            )
             .await
             .expect(200);
         assert_eq!(ids(&edited["attachments"]), vec![first.clone(), second.clone()]);
         app.post(&format!("/achievements/{id}/submit"), university.t(), &json!({})).await.expect(200);
         let third = app.file(&university, "test_report", &pdf(300)).await;
-        app.patch(&format!("/achievements/{id}"), university.t(), &json!({"attachments": [{"file_id": third, "purpose": "test_report"}]}))
-            .await
-            .problem(409, "invalid_state_transition");
+        app.patch(
+            &format!("/achievements/{id}"),
+            university.t(),
+            &json!({"attachments": [{"file_id": third, "purpose": "test_report"}]}),
+        )
+        .await
+        .problem(409, "invalid_state_transition");
         let got = app.get(&format!("/achievements/{id}"), university.t()).await.expect(200);
         assert_eq!(ids(&got["attachments"]), vec![first, second]);
         // The refused edit attached nothing.
-        assert_eq!(
-            app.with_conn(|c| techtransfer::db::files::find_file(c, &third)).unwrap().unwrap().status,
-            "stored"
-        );
+        assert_eq!(app.with_conn(|c| techtransfer::db::files::find_file(c, &third)).unwrap().unwrap().status, "stored");
     }
 }
 
@@ -443,7 +464,10 @@ async fn required_purposes_are_enforced() {
         let created = app.post("/admin/voucher-programs", admin.t(), &program).await.expect(201);
         assert_eq!(created["required_purposes"], json!(["financial_statement", "commitment_letter", "credit_report"]));
         let prog = created["id"].as_str().unwrap().to_owned();
-        assert_eq!(app.get(&format!("/voucher-programs/{prog}"), None).await.expect(200)["required_purposes"], created["required_purposes"]);
+        assert_eq!(
+            app.get(&format!("/voucher-programs/{prog}"), None).await.expect(200)["required_purposes"],
+            created["required_purposes"]
+        );
         let path = format!("/voucher-programs/{prog}/applications");
         let mut apply = json!({"requested_fen": 100_000, "purpose": "检测", "service_category": "inspection_testing"});
         let err = app.post(&path, enterprise.t(), &apply).await.problem(422, "missing_attachments");
@@ -453,8 +477,7 @@ async fn required_purposes_are_enforced() {
         }
         let statement = app.file(&enterprise, "financial_statement", &pdf(100)).await;
         let report = app.file(&enterprise, "credit_report", &pdf(100)).await;
-        apply["attachments"] =
-            json!([{"file_id": statement, "purpose": "financial_statement"}, {"file_id": report, "purpose": "credit_report"}]);
+        apply["attachments"] = json!([{"file_id": statement, "purpose": "financial_statement"}, {"file_id": report, "purpose": "credit_report"}]);
         let err = app.post(&path, enterprise.t(), &apply).await.problem(422, "missing_attachments");
         assert_eq!(err["errors"]["attachments"], json!(["missing commitment_letter"]));
         let letter = app.file(&enterprise, "commitment_letter", &png()).await;
@@ -483,7 +506,8 @@ async fn required_purposes_are_enforced() {
         app.post(&format!("/challenges/{ch}/submit"), issuer.t(), &json!({})).await.expect(200);
         app.post(&format!("/admin/challenges/{ch}/approve"), admin.t(), &json!({})).await.expect(200);
         let team = app.member("institute").await;
-        let mut bid = json!({"proposal": "方案", "budget_fen": 100, "plan": "计划", "team": [{"name": "张三", "title": "教授"}]});
+        let mut bid =
+            json!({"proposal": "方案", "budget_fen": 100, "plan": "计划", "team": [{"name": "张三", "title": "教授"}]});
         let err = app.post(&format!("/challenges/{ch}/bids"), team.t(), &bid).await.problem(422, "missing_attachments");
         assert!(err["detail"].as_str().unwrap().contains("proposal"));
         let proposal = app.file(&team, "proposal", &docx()).await;
@@ -501,7 +525,9 @@ async fn required_purposes_are_enforced() {
         let expert = app.expert().await;
         let stranger = app.expert().await;
         assert_eq!(app.download(&proposal, Some(&expert), None).await.0.status, 404);
-        app.post(&format!("/admin/challenges/{ch}/experts"), admin.t(), &json!({"user_ids": [expert.id]})).await.expect(200);
+        app.post(&format!("/admin/challenges/{ch}/experts"), admin.t(), &json!({"user_ids": [expert.id]}))
+            .await
+            .expect(200);
         assert_eq!(app.download(&proposal, Some(&expert), None).await.0.status, 200);
         assert_eq!(app.download(&proposal, Some(&rival), None).await.0.status, 404);
         assert_eq!(app.download(&proposal, Some(&stranger), None).await.0.status, 404);
@@ -542,7 +568,9 @@ async fn nda_opens_confidential_detail() {
             .expect(201);
         assert_eq!(req["status"], "requested");
         let rid = req["id"].as_str().unwrap().to_owned();
-        app.post(&format!("{path}/access-requests"), enterprise.t(), &json!({})).await.problem(409, "duplicate_access_request");
+        app.post(&format!("{path}/access-requests"), enterprise.t(), &json!({}))
+            .await
+            .problem(409, "duplicate_access_request");
         app.post(&format!("{path}/access-requests"), university.t(), &json!({})).await.problem(403, "forbidden");
         app.get(&format!("{path}/access-requests"), enterprise.t()).await.problem(403, "forbidden");
         let listed = app.get(&format!("{path}/access-requests"), university.t()).await.expect(200);
@@ -551,24 +579,44 @@ async fn nda_opens_confidential_detail() {
         app.post(&format!("/access-requests/{rid}/accept-nda"), enterprise.t(), &json!({"nda_sha256": "00"}))
             .await
             .problem(409, "invalid_state_transition");
-        app.post(&format!("/access-requests/{rid}/grant"), enterprise.t(), &json!({"nda_text": "x"})).await.problem(403, "forbidden");
-        app.post(&format!("/access-requests/{rid}/grant"), other.t(), &json!({"nda_text": "x"})).await.problem(404, "not_found");
+        app.post(&format!("/access-requests/{rid}/grant"), enterprise.t(), &json!({"nda_text": "x"}))
+            .await
+            .problem(403, "forbidden");
+        app.post(&format!("/access-requests/{rid}/grant"), other.t(), &json!({"nda_text": "x"}))
+            .await
+            .problem(404, "not_found");
         let nda = "保密协议：甲方披露之技术信息，乙方不得向第三方泄露，期限五年。";
         let granted = app
-            .post(&format!("/access-requests/{rid}/grant"), university.t(), &json!({"nda_text": nda, "nda_version": "2026-v1"}))
+            .post(
+                &format!("/access-requests/{rid}/grant"),
+                university.t(),
+                &json!({"nda_text": nda, "nda_version": "2026-v1"}),
+            )
             .await
             .expect(200);
         assert_eq!(granted["status"], "granted");
         assert_eq!(granted["nda_sha256"], sha(nda.as_bytes()));
         assert!(app.get(&path, enterprise.t()).await.expect(200).get("confidential").is_none());
-        app.post(&format!("/access-requests/{rid}/accept-nda"), university.t(), &json!({"nda_sha256": sha(nda.as_bytes())}))
-            .await
-            .problem(403, "forbidden");
-        app.post(&format!("/access-requests/{rid}/accept-nda"), enterprise.t(), &json!({"nda_sha256": sha(b"another text")}))
-            .await
-            .problem(409, "nda_version_mismatch");
+        app.post(
+            &format!("/access-requests/{rid}/accept-nda"),
+            university.t(),
+            &json!({"nda_sha256": sha(nda.as_bytes())}),
+        )
+        .await
+        .problem(403, "forbidden");
+        app.post(
+            &format!("/access-requests/{rid}/accept-nda"),
+            enterprise.t(),
+            &json!({"nda_sha256": sha(b"another text")}),
+        )
+        .await
+        .problem(409, "nda_version_mismatch");
         let active = app
-            .post(&format!("/access-requests/{rid}/accept-nda"), enterprise.t(), &json!({"nda_sha256": sha(nda.as_bytes())}))
+            .post(
+                &format!("/access-requests/{rid}/accept-nda"),
+                enterprise.t(),
+                &json!({"nda_sha256": sha(nda.as_bytes())}),
+            )
             .await
             .expect(200);
         assert_eq!(active["status"], "active");
@@ -600,19 +648,27 @@ async fn nda_opens_confidential_detail() {
         app.get("/admin/audit/verify", admin.t()).await.expect(200);
 
         // Revoked: the detail closes again.
-        let revoked = app.post(&format!("/access-requests/{rid}/revoke"), university.t(), &json!({"reason": "合作终止"})).await.expect(200);
+        let revoked = app
+            .post(&format!("/access-requests/{rid}/revoke"), university.t(), &json!({"reason": "合作终止"}))
+            .await
+            .expect(200);
         assert_eq!(revoked["status"], "revoked");
         assert!(app.get(&path, enterprise.t()).await.expect(200).get("confidential").is_none());
         assert_eq!(app.download(&secret, Some(&enterprise), None).await.0.status, 404);
         // A new request may follow; a decline ends it.
         let again = app.post(&format!("{path}/access-requests"), enterprise.t(), &json!({})).await.expect(201);
         let aid = again["id"].as_str().unwrap();
-        let declined = app.post(&format!("/access-requests/{aid}/decline"), university.t(), &json!({})).await.expect(200);
+        let declined =
+            app.post(&format!("/access-requests/{aid}/decline"), university.t(), &json!({})).await.expect(200);
         assert_eq!(declined["status"], "declined");
-        app.post(&format!("/access-requests/{aid}/grant"), university.t(), &json!({"nda_text": nda})).await.problem(409, "invalid_state_transition");
+        app.post(&format!("/access-requests/{aid}/grant"), university.t(), &json!({"nda_text": nda}))
+            .await
+            .problem(409, "invalid_state_transition");
         // Achievements without confidential detail take no requests.
         let plain = app.publish(&university, &admin, "achievement", &achievement_body("普通成果", "简介")).await;
-        app.post(&format!("/achievements/{plain}/access-requests"), enterprise.t(), &json!({})).await.problem(409, "conflict");
+        app.post(&format!("/achievements/{plain}/access-requests"), enterprise.t(), &json!({}))
+            .await
+            .problem(409, "conflict");
     }
 }
 

@@ -604,7 +604,9 @@ pub fn storage_choices() -> Vec<StorageChoice> {
         vec![StorageChoice::Local, StorageChoice::S3]
     } else {
         static NOTICE: OnceLock<()> = OnceLock::new();
-        NOTICE.get_or_init(|| eprintln!("SKIP: S3 storage tests (set TT_TEST_S3_ENDPOINT to an S3-compatible server, e.g. moto)"));
+        NOTICE.get_or_init(|| {
+            eprintln!("SKIP: S3 storage tests (set TT_TEST_S3_ENDPOINT to an S3-compatible server, e.g. moto)")
+        });
         vec![StorageChoice::Local]
     }
 }
@@ -633,7 +635,8 @@ async fn ensure_bucket(endpoint: &str, bucket: &str) {
     static MADE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     MADE.get_or_init(|| async {
         // moto accepts an unsigned CreateBucket; an existing bucket answers 409, which is fine.
-        let res = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("reach the S3 test server");
+        let res =
+            reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("reach the S3 test server");
         assert!(res.status().is_success() || res.status().as_u16() == 409, "create bucket: {}", res.status());
     })
     .await;

@@ -113,8 +113,10 @@ async fn permission_matrix() {
     conf_body["confidential"] = json!({"text": "保密细节"});
     let ach_conf = app.publish(&university, &admin, "achievement", &conf_body).await;
     let requester = app.member("enterprise").await;
-    let access = app.post(&format!("/achievements/{ach_conf}/access-requests"), requester.t(), &json!({})).await.expect(201)
-        ["id"]
+    let access = app
+        .post(&format!("/achievements/{ach_conf}/access-requests"), requester.t(), &json!({}))
+        .await
+        .expect(201)["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -268,7 +270,13 @@ async fn permission_matrix() {
             &university,
             [401, 403, 403, 201, 403, 403, 403],
         ),
-        row("GET", format!("/achievements/{ach_conf}/access-requests"), None, &university, [401, 403, 403, 403, 403, 200, 200]),
+        row(
+            "GET",
+            format!("/achievements/{ach_conf}/access-requests"),
+            None,
+            &university,
+            [401, 403, 403, 403, 403, 200, 200],
+        ),
         row(
             "POST",
             format!("/access-requests/{access}/grant"),
@@ -283,7 +291,13 @@ async fn permission_matrix() {
             &requester,
             [401, 404, 404, 404, 404, 403, 200],
         ),
-        row("POST", format!("/access-requests/{access}/revoke"), None, &university, [401, 404, 404, 404, 404, 403, 200]),
+        row(
+            "POST",
+            format!("/access-requests/{access}/revoke"),
+            None,
+            &university,
+            [401, 404, 404, 404, 404, 403, 200],
+        ),
         // administration, notifications
         row("GET", "/admin/stats".into(), None, &university, [401, 403, 403, 403, 403, 200, 403]),
         row("GET", "/admin/audit".into(), None, &university, [401, 403, 403, 403, 403, 200, 403]),
