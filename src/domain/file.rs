@@ -309,7 +309,7 @@ mod tests {
     #[test]
     fn disposition_encodes_chinese_names() {
         let h = content_disposition("专利证书 2026.pdf");
-        assert!(h.starts_with("attachment; filename=\"_____2026.pdf\""), "{h}");
+        assert!(h.starts_with("attachment; filename=\"____ 2026.pdf\""), "{h}");
         assert!(h.ends_with("filename*=UTF-8''%E4%B8%93%E5%88%A9%E8%AF%81%E4%B9%A6%202026.pdf"), "{h}");
     }
 
