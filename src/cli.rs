@@ -27,6 +27,8 @@ COMMANDS:
                               voucher approvals/s on a fresh PostgreSQL database, invariants checked
     bench stats [--backend sqlite|postgres] [--listings 100000] [--contracts 10000]
                               /admin/stats aggregation latency on a fresh database
+    bench files [--size-mib 50] [--concurrent 16] [--s3-endpoint URL --s3-bucket B] [--part-size BYTES]
+                              upload/download throughput and server RSS under concurrent uploads
     help                      print this help
 
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables

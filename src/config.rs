@@ -33,6 +33,7 @@ pub struct Settings {
     pub matching: crate::matching::Params,
     pub contracts: ContractSettings,
     pub audit: AuditSettings,
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -187,6 +188,45 @@ pub struct AuditSettings {
     pub sequencer_batch: i64,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// A local directory (`data/files`, or `file:///abs/path`) or `s3://bucket` for any
+    /// S3-compatible store (MinIO, Ceph, Alibaba OSS, Tencent COS, AWS).
+    pub url: String,
+    /// Key prefix inside the directory or bucket (several deployments may share a bucket).
+    #[serde(default)]
+    pub prefix: String,
+    /// S3 endpoint, e.g. `http://127.0.0.1:9000` for MinIO; empty means AWS.
+    #[serde(default)]
+    pub endpoint: String,
+    pub region: String,
+    #[serde(default)]
+    pub access_key_id: Option<Secret>,
+    #[serde(default)]
+    pub secret_access_key: Option<Secret>,
+    /// Allows a plain-HTTP endpoint (local MinIO or test servers).
+    pub allow_http: bool,
+    /// Part size of S3 multipart uploads (S3 requires at least 5 MiB but for the last part).
+    pub s3_part_size_bytes: usize,
+    /// Chunk size of writes to a local directory.
+    pub local_chunk_bytes: usize,
+    /// Parts written concurrently per upload.
+    pub upload_concurrency: usize,
+    /// Hours after which a file attached to nothing is deleted.
+    pub orphan_hours: i64,
+    /// Largest file per purpose, in bytes; purposes not named get `default_max_bytes`.
+    pub default_max_bytes: u64,
+    #[serde(default)]
+    pub max_bytes: std::collections::BTreeMap<String, u64>,
+}
+
+impl StorageSettings {
+    pub fn max_bytes_for(&self, purpose: &str) -> u64 {
+        self.max_bytes.get(purpose).copied().unwrap_or(self.default_max_bytes)
+    }
+}
+
 /// A string that never appears in logs or `Debug` output.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
@@ -264,6 +304,18 @@ impl Settings {
             "contracts.inventor_min_share_bp must be within 0..=10000"
         );
         crate::db::DatabaseUrl::parse(self.database.url.expose())?;
+        anyhow::ensure!(
+            !self.storage.url.starts_with("s3://") || self.storage.s3_part_size_bytes >= 5 * 1024 * 1024,
+            "storage.s3_part_size_bytes must be at least 5 MiB (the S3 minimum part size)"
+        );
+        anyhow::ensure!(self.storage.local_chunk_bytes > 0, "storage.local_chunk_bytes must be positive");
+        anyhow::ensure!(self.storage.upload_concurrency > 0, "storage.upload_concurrency must be positive");
+        for purpose in self.storage.max_bytes.keys() {
+            anyhow::ensure!(
+                crate::domain::file::Purpose::parse(purpose).is_some(),
+                "storage.max_bytes names an unknown purpose {purpose:?}"
+            );
+        }
         Ok(())
     }
 }

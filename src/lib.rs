@@ -22,4 +22,5 @@ pub mod search;
 pub mod service;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;

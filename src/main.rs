@@ -134,7 +134,17 @@ fn bench(command: &Command) -> anyhow::Result<()> {
             let settings = Settings::load(&config_dir)?;
             techtransfer::bench::match_quality::run(&dir, &settings.matching)
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats"),
+        Some("files") => techtransfer::bench::files::run(&techtransfer::bench::files::Options {
+            size_mib: command.number("size-mib", 50)?,
+            concurrent: command.number("concurrent", 16)?,
+            s3: command
+                .flag("s3-endpoint")
+                .map(|e| (e.to_owned(), command.flag("s3-bucket").unwrap_or("tt-bench").to_owned())),
+            part_size_bytes: command.flag("part-size").map(str::parse).transpose()?,
+        }),
+        other => {
+            anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats, files")
+        }
     }
 }
 

@@ -82,6 +82,7 @@ impl Application {
             login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
             search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
             answers: Arc::new(crate::state::Answers::new(settings.search.result_cache_entries)),
+            storage: crate::storage::Storage::from_settings(&settings.storage)?,
             settings: settings.clone(),
         };
         prepare_background_state(&state).await?;

@@ -27,6 +27,7 @@ pub struct AppState {
     pub login_limiter: Arc<IpLimiter>,
     pub search: Arc<SearchIndex>,
     pub answers: Arc<Answers>,
+    pub storage: crate::storage::Storage,
 }
 
 /// Serialized answers derived from the search index, valid for one index generation

@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Items, Paginated, ReasonRequest, path_id};
 use crate::db::challenges::{BidRow, ScoreRow};
 use crate::db::time::from_db;
 use crate::domain::challenge::{ChallengeMode, ChallengeStatus};
 use crate::domain::error::Validator;
+use crate::domain::file::{Purpose, RecordType};
 use crate::domain::listing::Field;
 use crate::domain::organization::OrgKind;
 use crate::error::{AppError, AppResult};
@@ -21,6 +23,7 @@ use crate::search::sync::field_code;
 use crate::service::challenges::{
     self, Details, Indicator, NewBidInput, NewChallengeInput, NewMilestone, ScoreInput, TeamMember,
 };
+use crate::service::files::{self, Requirer};
 use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
@@ -52,6 +55,9 @@ pub struct CreateChallengeRequest {
     pub eligible_kinds: Vec<OrgKind>,
     /// Payments must add up to `reward_fen`.
     pub milestones: Vec<MilestoneRequest>,
+    /// Attachment purposes every bid must carry (else 422 `missing_attachments`).
+    #[serde(default)]
+    pub required_purposes: Vec<Purpose>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,6 +121,9 @@ pub struct ChallengeView {
     pub publicity_ends_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Attachment purposes every bid must carry (on create and `GET /challenges/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_purposes: Option<Vec<Purpose>>,
 }
 
 impl From<Details> for ChallengeView {
@@ -174,6 +183,7 @@ impl From<Details> for ChallengeView {
             publicity_ends_at: r.publicity_ends_at.map(from_db),
             completed_at: r.completed_at.map(from_db),
             created_at: from_db(r.created_at),
+            required_purposes: None,
         }
     }
 }
@@ -187,6 +197,9 @@ pub struct BidRequest {
     /// Consortium partners (at most four verified organizations); the bidder leads.
     #[serde(default)]
     pub partner_org_ids: Vec<String>,
+    /// The stamped proposal and other documents, by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -205,6 +218,8 @@ pub struct BidView {
     pub paid_fen: i64,
     pub eliminated_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl From<BidRow> for BidView {
@@ -222,6 +237,7 @@ impl From<BidRow> for BidView {
             paid_fen: b.paid_fen,
             eliminated_reason: b.eliminated_reason,
             created_at: from_db(b.created_at),
+            attachments: None,
         }
     }
 }
@@ -298,6 +314,9 @@ pub struct AwardRequest {
 pub struct DeliverRequest {
     pub bid_id: String,
     pub report: String,
+    /// Reports and test results, by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -373,16 +392,25 @@ pub async fn create(
     user: AuthUser,
     body: ApiJson<CreateChallengeRequest>,
 ) -> AppResult<HttpResponse> {
-    let input = validate_create(body.into_inner())?;
+    let body = body.into_inner();
+    let mut required = body.required_purposes.clone();
+    required.sort();
+    required.dedup();
+    let input = validate_create(body)?;
     let now = state.clock.now();
+    let req = required.clone();
     let d = state
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::create(c, &actor, input.clone(), now)
+            let d = challenges::create(c, &actor, input.clone(), now)?;
+            files::set_required(c, Requirer::Challenge, &d.row.id, &req)?;
+            Ok(d)
         })
         .await?;
-    Ok(HttpResponse::Created().json(ChallengeView::from(d)))
+    let mut view = ChallengeView::from(d);
+    view.required_purposes = Some(required);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -464,10 +492,14 @@ pub async fn get(state: web::Data<AppState>, user: MaybeUser, id: web::Path<Stri
         .db
         .read(move |c| {
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
-            challenges::get(c, actor.as_ref(), &id, now)
+            let d = challenges::get(c, actor.as_ref(), &id, now)?;
+            Ok((d, files::required(c, Requirer::Challenge, &id)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ChallengeView::from(d)))
+    let (d, required) = d;
+    let mut view = ChallengeView::from(d);
+    view.required_purposes = Some(required);
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Runs a use case as the caller and answers with the challenge.
@@ -552,6 +584,7 @@ pub async fn create_bid(
     v.check(b.team.iter().all(|m| !m.name.trim().is_empty()), "team", "every member has a name");
     v.finish()?;
     let partners = b.partner_org_ids.iter().map(|p| uuid_field(p, "partner_org_ids")).collect::<AppResult<Vec<_>>>()?;
+    let docs = super::files::refs(&b.attachments, "attachments")?;
     let input = NewBidInput {
         proposal: b.proposal.trim().to_owned(),
         budget_fen: b.budget_fen,
@@ -564,10 +597,16 @@ pub async fn create_bid(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::bid(c, &actor, &id, input.clone(), now)
+            files::require(c, Requirer::Challenge, &id, &docs)?;
+            let bid = challenges::bid(c, &actor, &id, input.clone(), now)?;
+            files::attach(c, &actor, RecordType::Bid, &bid.id, &docs, "attachments", now)?;
+            Ok((super::files::views(c, RecordType::Bid, &bid.id)?, bid))
         })
         .await?;
-    Ok(HttpResponse::Created().json(BidView::from(bid)))
+    let (attachments, bid) = bid;
+    let mut view = BidView::from(bid);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Bids: all of them to the issuer (after the deadline), assigned experts and admins; a
@@ -583,10 +622,18 @@ pub async fn list_bids(state: web::Data<AppState>, user: AuthUser, id: web::Path
         .db
         .read(move |c| {
             let actor = load_actor(c, &user.id)?;
-            challenges::bids(c, &actor, &id, now)
+            let bids = challenges::bids(c, &actor, &id, now)?;
+            let mut out = Vec::with_capacity(bids.len());
+            for bid in bids {
+                let attachments = super::files::views(c, RecordType::Bid, &bid.id)?;
+                let mut view = BidView::from(bid);
+                view.attachments = Some(attachments);
+                out.push(view);
+            }
+            Ok(out)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Items { items: bids.into_iter().map(BidView::from).collect::<Vec<_>>() }))
+    Ok(HttpResponse::Ok().json(Items { items: bids }))
 }
 
 /// Withdraw a bid before the deadline.
@@ -758,7 +805,15 @@ pub async fn deliver(
     v.text("report", &b.report, 20_000);
     v.finish()?;
     let report = b.report.trim().to_owned();
-    act(&state, user.id, move |c, a, now| challenges::deliver(c, a, &id, &mid, &bid_id, &report, now)).await
+    let docs = super::files::refs(&b.attachments, "attachments")?;
+    act(&state, user.id, move |c, a, now| {
+        let d = challenges::deliver(c, a, &id, &mid, &bid_id, &report, now)?;
+        if let Some(delivery) = files::delivery_id(c, &mid, &bid_id)? {
+            files::attach(c, a, RecordType::MilestoneDelivery, &delivery, &docs, "attachments", now)?;
+        }
+        Ok(d)
+    })
+    .await
 }
 
 /// The issuer accepts a delivered milestone, recording its payment.

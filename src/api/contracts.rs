@@ -6,13 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
 use crate::domain::contract::{ContractKind, ContractStatus, Share, Stage};
 use crate::domain::error::Validator;
+use crate::domain::file::RecordType;
 use crate::error::{AppError, AppResult};
 use crate::service::contracts::{self, Details, NewContractInput, PlanItem};
+use crate::service::files;
 use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
@@ -37,6 +40,9 @@ pub struct ContractRequest {
     /// Instalments adding up to `amount_fen`.
     pub payment_plan: Vec<PlanRequest>,
     pub royalty_rate_bp: Option<i32>,
+    /// The contract text and annexes, by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,6 +111,9 @@ pub struct ContractView {
     pub timeline: Vec<TimelineEntry>,
     pub distribution: Option<DistributionView>,
     pub created_at: DateTime<Utc>,
+    /// Documents (in single-contract responses), visible to the parties and administrators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl From<Details> for ContractView {
@@ -168,6 +177,7 @@ impl From<Details> for ContractView {
                 recorded_at: from_db(x.created_at),
             }),
             created_at: from_db(r.created_at),
+            attachments: None,
         }
     }
 }
@@ -204,6 +214,7 @@ pub async fn create(
         "must be between 0 and 10000",
     );
     v.finish()?;
+    let docs = super::files::refs(&b.attachments, "attachments")?;
     let input = NewContractInput {
         kind: b.kind,
         title: b.title.trim().to_owned(),
@@ -226,10 +237,15 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            contracts::create(c, &actor, input.clone(), now)
+            let d = contracts::create(c, &actor, input.clone(), now)?;
+            files::attach(c, &actor, RecordType::Contract, &d.row.id, &docs, "attachments", now)?;
+            Ok((super::files::views(c, RecordType::Contract, &d.row.id)?, d))
         })
         .await?;
-    Ok(HttpResponse::Created().json(ContractView::from(d)))
+    let (attachments, d) = d;
+    let mut view = ContractView::from(d);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -270,10 +286,14 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
         .db
         .read(move |c| {
             let actor = load_actor(c, &user.id)?;
-            contracts::get(c, &actor, &id)
+            let d = contracts::get(c, &actor, &id)?;
+            Ok((super::files::views(c, RecordType::Contract, &id)?, d))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ContractView::from(d)))
+    let (attachments, d) = d;
+    let mut view = ContractView::from(d);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Ok().json(view))
 }
 
 async fn act(

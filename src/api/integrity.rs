@@ -6,13 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::integrity::IntegrityRow;
 use crate::db::time::from_db;
 use crate::domain::error::Validator;
+use crate::domain::file::RecordType;
 use crate::domain::integrity::Severity;
 use crate::error::AppResult;
+use crate::service::files;
 use crate::service::integrity::{self, NewIntegrityRecord};
 use crate::service::{Page, load_actor};
 use crate::state::AppState;
@@ -26,6 +29,9 @@ pub struct CreateIntegrityRequest {
     pub reason: String,
     /// When the record stops being in force (none: until lifted).
     pub expires_at: Option<DateTime<Utc>>,
+    /// Evidence, by the ids `POST /files` returned (purpose `evidence`); administrators only.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +48,8 @@ pub struct IntegrityView {
     pub active: bool,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl IntegrityView {
@@ -58,6 +66,7 @@ impl IntegrityView {
             lift_reason: r.lift_reason,
             created_by: r.created_by,
             created_at: from_db(r.created_at),
+            attachments: None,
         }
     }
 }
@@ -79,6 +88,7 @@ pub async fn create(
     v.text("reason", &body.reason, 2000);
     v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", "must be in the future");
     v.finish()?;
+    let docs = super::files::refs(&body.attachments, "attachments")?;
     let id_of = |raw: Option<String>, field: &str| {
         raw.map(|r| {
             uuid::Uuid::parse_str(&r)
@@ -98,10 +108,15 @@ pub async fn create(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            integrity::create(c, &actor, input.clone(), now)
+            let row = integrity::create(c, &actor, input.clone(), now)?;
+            files::attach(c, &actor, RecordType::IntegrityRecord, &row.id, &docs, "attachments", now)?;
+            Ok((super::files::views(c, RecordType::IntegrityRecord, &row.id)?, row))
         })
         .await?;
-    Ok(HttpResponse::Created().json(IntegrityView::new(row, now)))
+    let (attachments, row) = row;
+    let mut view = IntegrityView::new(row, now);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::files::{self, AttachmentIn, AttachmentView, ConfidentialIn, ConfidentialView, ListingDocs};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, json_body, path_id, to_json_bytes};
 use crate::db::listings::{ListFilter, ListingRow};
@@ -49,9 +50,18 @@ pub struct AchievementCreate {
     /// Chinese patent application numbers with check digit, e.g. `CN202310123456.6`.
     #[serde(default)]
     pub patent_numbers: Vec<String>,
+    /// Public documents (patent certificates, test reports), by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
+    /// Detail shown only to the owner, administrators and NDA holders.
+    pub confidential: Option<ConfidentialIn>,
 }
 
 impl AchievementCreate {
+    fn docs(&self) -> AppResult<ListingDocs> {
+        ListingDocs::parse(&self.attachments, self.confidential.as_ref())
+    }
+
     fn content(self) -> ListingContent {
         ListingContent {
             title: self.title,
@@ -84,6 +94,11 @@ pub struct AchievementPatch {
     pub negotiable: Option<bool>,
     pub region: Option<String>,
     pub patent_numbers: Option<Vec<String>>,
+    /// Documents to add (attachments are never replaced: a new version is a new attachment).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
+    /// Sets the confidential text and adds confidential documents.
+    pub confidential: Option<ConfidentialIn>,
 }
 
 impl AchievementPatch {
@@ -137,6 +152,12 @@ pub struct AchievementView {
     pub negotiable: bool,
     pub region: String,
     pub patent_numbers: Vec<String>,
+    /// Public documents (in single-achievement responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
+    /// Present only for the owner, administrators and active NDA holders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidential: Option<ConfidentialView>,
     /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`, `transferred`.
     pub status: String,
     pub reject_reason: Option<String>,
@@ -152,6 +173,8 @@ impl From<ListingRow> for AchievementView {
             keywords: r.keywords(),
             transfer_modes: r.transfer_modes(),
             patent_numbers: r.patent_numbers(),
+            attachments: None,
+            confidential: None,
             id: r.id,
             org_id: r.org_id,
             title: r.title,
@@ -187,9 +210,15 @@ pub struct DemandCreate {
     pub region: String,
     /// Last day the demand is open (YYYY-MM-DD).
     pub deadline: Option<NaiveDate>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 impl DemandCreate {
+    fn docs(&self) -> AppResult<ListingDocs> {
+        ListingDocs::parse(&self.attachments, None)
+    }
+
     fn content(self) -> ListingContent {
         ListingContent {
             title: self.title,
@@ -223,6 +252,9 @@ pub struct DemandPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub deadline: Option<Option<NaiveDate>>,
+    /// Documents to add.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 impl DemandPatch {
@@ -268,6 +300,9 @@ pub struct DemandView {
     pub budget_fen: Option<i64>,
     pub region: String,
     pub deadline: Option<NaiveDate>,
+    /// Documents (in single-demand responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
     /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`.
     pub status: String,
     pub reject_reason: Option<String>,
@@ -290,6 +325,7 @@ impl From<ListingRow> for DemandView {
             budget_fen: r.price_fen,
             region: r.region,
             deadline: r.deadline,
+            attachments: None,
             status: r.status,
             reject_reason: r.reject_reason,
             submitted_at: r.submitted_at.map(from_db),
@@ -317,6 +353,23 @@ fn view(kind: ListingKind, row: ListingRow) -> ListingView {
     }
 }
 
+type Extras = (Vec<AttachmentView>, Option<ConfidentialView>);
+
+/// A single-listing response: the listing with its documents.
+fn full_view(kind: ListingKind, row: ListingRow, (attachments, confidential): Extras) -> ListingView {
+    match view(kind, row) {
+        ListingView::Achievement(mut v) => {
+            v.attachments = Some(attachments);
+            v.confidential = confidential;
+            ListingView::Achievement(v)
+        }
+        ListingView::Demand(mut v) => {
+            v.attachments = Some(attachments);
+            ListingView::Demand(v)
+        }
+    }
+}
+
 /// A page of listings; the documented shape is `Paginated<AchievementView|DemandView>`.
 #[derive(Serialize)]
 struct ListingPage {
@@ -338,29 +391,35 @@ async fn create(
     user: AuthUser,
     kind: ListingKind,
     content: ListingContent,
+    docs: ListingDocs,
 ) -> AppResult<HttpResponse> {
     let content = content.validated(kind)?;
     let now = state.clock.now();
-    let row = state
+    let (row, extras) = state
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            service::listings::create(c, &actor, kind, content.clone(), now)
+            let row = service::listings::create(c, &actor, kind, content.clone(), now)?;
+            docs.save(c, &actor, kind, &row.id, now)?;
+            let extras = files::listing_extras(c, Some(&actor), kind, &row.id)?;
+            Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Created().json(view(kind, row)))
+    Ok(HttpResponse::Created().json(full_view(kind, row, extras)))
 }
 
 async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> AppResult<HttpResponse> {
     let id = path_id(id)?;
-    let row = state
+    let (row, extras) = state
         .db
         .read_point(move |c| {
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
-            service::listings::get(c, actor.as_ref(), kind, &id)
+            let row = service::listings::get(c, actor.as_ref(), kind, &id)?;
+            let extras = files::listing_extras(c, actor.as_ref(), kind, &id)?;
+            Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view(kind, row)))
+    Ok(HttpResponse::Ok().json(full_view(kind, row, extras)))
 }
 
 async fn update(
@@ -368,18 +427,22 @@ async fn update(
     user: AuthUser,
     kind: ListingKind,
     id: &str,
+    docs: ListingDocs,
     edit: impl Fn(ListingContent) -> ListingContent + Send + 'static,
 ) -> AppResult<HttpResponse> {
     let id = path_id(id)?;
     let now = state.clock.now();
-    let row = state
+    let (row, extras) = state
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            service::listings::update(c, &actor, kind, &id, &edit, now)
+            let row = service::listings::update(c, &actor, kind, &id, &edit, now)?;
+            docs.save(c, &actor, kind, &id, now)?;
+            let extras = files::listing_extras(c, Some(&actor), kind, &id)?;
+            Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view(kind, row)))
+    Ok(HttpResponse::Ok().json(full_view(kind, row, extras)))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -516,7 +579,9 @@ pub async fn create_achievement(
     user: AuthUser,
     body: ApiJson<AchievementCreate>,
 ) -> AppResult<HttpResponse> {
-    create(&state, user, ListingKind::Achievement, body.into_inner().content()).await
+    let body = body.into_inner();
+    let docs = body.docs()?;
+    create(&state, user, ListingKind::Achievement, body.content(), docs).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -587,7 +652,8 @@ pub async fn update_achievement(
     body: ApiJson<AchievementPatch>,
 ) -> AppResult<HttpResponse> {
     let patch = body.into_inner();
-    update(&state, user, ListingKind::Achievement, &id, move |c| patch.clone().apply(c)).await
+    let docs = ListingDocs::parse(&patch.attachments, patch.confidential.as_ref())?;
+    update(&state, user, ListingKind::Achievement, &id, docs, move |c| patch.clone().apply(c)).await
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.
@@ -656,7 +722,9 @@ pub async fn create_demand(
     user: AuthUser,
     body: ApiJson<DemandCreate>,
 ) -> AppResult<HttpResponse> {
-    create(&state, user, ListingKind::Demand, body.into_inner().content()).await
+    let body = body.into_inner();
+    let docs = body.docs()?;
+    create(&state, user, ListingKind::Demand, body.content(), docs).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -725,7 +793,8 @@ pub async fn update_demand(
     body: ApiJson<DemandPatch>,
 ) -> AppResult<HttpResponse> {
     let patch = body.into_inner();
-    update(&state, user, ListingKind::Demand, &id, move |c| patch.clone().apply(c)).await
+    let docs = ListingDocs::parse(&patch.attachments, None)?;
+    update(&state, user, ListingKind::Demand, &id, docs, move |c| patch.clone().apply(c)).await
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.

@@ -1,12 +1,14 @@
 //! HTTP layer. `configure` is THE routing table: every path the server answers is listed
 //! here, in the order of the API contract. Handlers live in one file per area.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod challenges;
 pub mod connections;
 pub mod contracts;
 pub mod extract;
+pub mod files;
 pub mod integrity;
 pub mod listings;
 pub mod matching;
@@ -84,6 +86,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/demands/{id}/approve").route(post().to(listings::approve_demand)))
                 .service(resource("/admin/demands/{id}/reject").route(post().to(listings::reject_demand)))
                 .service(resource("/admin/review-queue").route(get().to(listings::review_queue)))
+                // confidential detail and NDAs
+                .service(
+                    resource("/achievements/{id}/access-requests")
+                        .route(post().to(access::create))
+                        .route(get().to(access::list)),
+                )
+                .service(resource("/access-requests/{id}/grant").route(post().to(access::grant)))
+                .service(resource("/access-requests/{id}/decline").route(post().to(access::decline)))
+                .service(resource("/access-requests/{id}/revoke").route(post().to(access::revoke)))
+                .service(resource("/access-requests/{id}/accept-nda").route(post().to(access::accept_nda)))
                 // matching and connections (供需对接)
                 .service(resource("/demands/{id}/matches").route(get().to(matching::demand_matches)))
                 .service(resource("/achievements/{id}/matches").route(get().to(matching::achievement_matches)))
@@ -174,6 +186,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(integrity::list)),
                 )
                 .service(resource("/admin/integrity-records/{id}/lift").route(post().to(integrity::lift)))
+                // files (documents attached to records)
+                .service(resource("/files").route(post().to(files::upload)))
+                .service(resource("/files/{id}").route(get().to(files::download)).route(delete().to(files::delete)))
                 // notifications, administration
                 .service(resource("/me/notifications").route(get().to(users::notifications)))
                 .service(resource("/me/notifications/{id}/read").route(post().to(users::read_notification)))

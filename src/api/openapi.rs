@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, auth, challenges, connections, contracts, integrity, listings, matching, ops, organizations, subscriptions,
-    users, vouchers,
+    access, admin, auth, challenges, connections, contracts, files, integrity, listings, matching, ops, organizations,
+    subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -47,6 +47,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         contracts::create, contracts::list, contracts::get, contracts::sign, contracts::register, contracts::payment,
         contracts::commercialization, contracts::distribution, contracts::complete, contracts::terminate,
         integrity::create, integrity::list, integrity::lift,
+        files::upload, files::download, files::delete,
+        access::create, access::list, access::grant, access::decline, access::revoke, access::accept_nda,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify, admin::stats, admin::contracts_csv,
     ),
     components(
@@ -74,6 +76,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "vouchers", description = "科技创新券: programs, applications, redemption and settlement"),
         (name = "contracts", description = "技术合同: signing, registration, payments, commercialization, income split"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
+        (name = "files", description = "Documents: streamed uploads, downloads as the attachment's record allows"),
         (name = "notifications", description = "In-app notifications"),
         (name = "administration", description = "Review, roles, audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),

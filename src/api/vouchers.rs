@@ -8,14 +8,17 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
+use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
 use crate::db::vouchers::{ApplicationRow, LedgerRow, ProgramRow, RedemptionRow, VoucherRow};
 use crate::domain::error::{DomainError, ErrorCode, Validator};
+use crate::domain::file::{Purpose, RecordType};
 use crate::domain::organization::{EnterpriseScale, ServiceCategory};
 use crate::domain::voucher::{ApplicationStatus, RedemptionStatus, VoucherStatus};
 use crate::error::{AppError, AppResult};
+use crate::service::files::{self, Requirer};
 use crate::service::vouchers::{self, NewApplicationInput, NewProgramInput, RedemptionInput};
 use crate::service::{Page, load_actor};
 use crate::state::AppState;
@@ -38,6 +41,9 @@ pub struct ProgramRequest {
     pub applications_close: NaiveDate,
     /// Last day of settlement (兑付).
     pub settle_by: NaiveDate,
+    /// Attachment purposes every application must carry (else 422 `missing_attachments`).
+    #[serde(default)]
+    pub required_purposes: Vec<Purpose>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,6 +66,9 @@ pub struct ProgramView {
     /// `total_budget_fen − issued_fen + released_fen`.
     pub remaining_fen: i64,
     pub created_at: DateTime<Utc>,
+    /// Attachment purposes every application must carry (single-program responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_purposes: Option<Vec<Purpose>>,
 }
 
 impl From<ProgramRow> for ProgramView {
@@ -82,6 +91,7 @@ impl From<ProgramRow> for ProgramView {
             released_fen: p.released_fen,
             settled_fen: p.settled_fen,
             created_at: from_db(p.created_at),
+            required_purposes: None,
         }
     }
 }
@@ -91,6 +101,9 @@ pub struct ApplicationRequest {
     pub requested_fen: i64,
     pub purpose: String,
     pub service_category: ServiceCategory,
+    /// Financial statements, credit report, commitment letter… by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,6 +122,9 @@ pub struct ApplicationView {
     pub voucher_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Documents (in the response to the application itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl From<ApplicationRow> for ApplicationView {
@@ -127,6 +143,7 @@ impl From<ApplicationRow> for ApplicationView {
             voucher_id: a.voucher_id,
             created_at: from_db(a.created_at),
             decided_at: a.decided_at.map(from_db),
+            attachments: None,
         }
     }
 }
@@ -180,6 +197,9 @@ pub struct RedemptionRequest {
     pub service_fee_fen: i64,
     pub invoice_no: String,
     pub description: String,
+    /// The service contract, proof of payment… by the ids `POST /files` returned.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -199,6 +219,9 @@ pub struct RedemptionView {
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Documents (in single-redemption responses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
 }
 
 impl From<RedemptionRow> for RedemptionView {
@@ -217,6 +240,7 @@ impl From<RedemptionRow> for RedemptionView {
             created_at: from_db(r.created_at),
             confirmed_at: r.confirmed_at.map(from_db),
             decided_at: r.decided_at.map(from_db),
+            attachments: None,
         }
     }
 }
@@ -287,6 +311,10 @@ pub async fn create_program(
     let mut scales = b.eligible_scales;
     scales.sort();
     scales.dedup();
+    let required = b.required_purposes.clone();
+    let mut required_view = required.clone();
+    required_view.sort();
+    required_view.dedup();
     let input = NewProgramInput {
         name: b.name.trim().to_owned(),
         year: b.year,
@@ -305,10 +333,14 @@ pub async fn create_program(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            vouchers::create_program(c, &actor, input.clone(), now)
+            let p = vouchers::create_program(c, &actor, input.clone(), now)?;
+            files::set_required(c, Requirer::VoucherProgram, &p.id, &required)?;
+            Ok(p)
         })
         .await?;
-    Ok(HttpResponse::Created().json(ProgramView::from(p)))
+    let mut view = ProgramView::from(p);
+    view.required_purposes = Some(required_view);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -332,8 +364,13 @@ pub async fn list_programs(state: web::Data<AppState>, query: web::Query<PageQue
     responses((status = 200, body = ProgramView), (status = 404, response = NotFound)))]
 pub async fn get_program(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
-    let p = state.db.read(move |c| vouchers::program(c, &id)).await?;
-    Ok(HttpResponse::Ok().json(ProgramView::from(p)))
+    let (p, required) = state
+        .db
+        .read(move |c| Ok((vouchers::program(c, &id)?, files::required(c, Requirer::VoucherProgram, &id)?)))
+        .await?;
+    let mut view = ProgramView::from(p);
+    view.required_purposes = Some(required);
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Apply for a voucher (member of a verified enterprise of an eligible scale, in the window).
@@ -354,6 +391,7 @@ pub async fn apply(
     v.check(b.requested_fen > 0, "requested_fen", "must be positive");
     v.text("purpose", &b.purpose, 5000);
     v.finish()?;
+    let docs = super::files::refs(&b.attachments, "attachments")?;
     let input = NewApplicationInput {
         requested_fen: b.requested_fen,
         purpose: b.purpose.trim().to_owned(),
@@ -364,10 +402,17 @@ pub async fn apply(
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            vouchers::apply(c, &actor, &id, input.clone(), now)
+            files::require(c, Requirer::VoucherProgram, &id, &docs)?;
+            let a = vouchers::apply(c, &actor, &id, input.clone(), now)?;
+            files::attach(c, &actor, RecordType::VoucherApplication, &a.id, &docs, "attachments", now)?;
+            let attachments = super::files::views(c, RecordType::VoucherApplication, &a.id)?;
+            Ok((a, attachments))
         })
         .await?;
-    Ok(HttpResponse::Created().json(ApplicationView::from(a)))
+    let (a, attachments) = a;
+    let mut view = ApplicationView::from(a);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -521,6 +566,7 @@ pub async fn redeem(
     v.text("invoice_no", &b.invoice_no, 64);
     v.text("description", &b.description, 2000);
     v.finish()?;
+    let docs = super::files::refs(&b.attachments, "attachments")?;
     let fingerprint = {
         let canonical = serde_json::to_string(&b).map_err(AppError::internal)?;
         crate::domain::audit::hex(&Sha256::digest(canonical.as_bytes()))
@@ -544,7 +590,11 @@ pub async fn redeem(
             }
             let actor = load_actor(c, &user_id)?;
             let r = vouchers::redeem(c, &actor, &input, now)?;
-            let body = serde_json::to_string(&RedemptionView::from(r)).map_err(AppError::internal)?;
+            files::attach(c, &actor, RecordType::VoucherRedemption, &r.id, &docs, "attachments", now)?;
+            let attachments = super::files::views(c, RecordType::VoucherRedemption, &r.id)?;
+            let mut view = RedemptionView::from(r);
+            view.attachments = Some(attachments);
+            let body = serde_json::to_string(&view).map_err(AppError::internal)?;
             if let Some(k) = &key2
                 && !crate::db::vouchers::save_idempotent(c, &user_id, k, &fp2, 201, &body, now)?
             {
@@ -624,10 +674,14 @@ pub async fn get_redemption(
         .db
         .read(move |c| {
             let actor = load_actor(c, &user.id)?;
-            vouchers::get_redemption(c, &actor, &id)
+            let r = vouchers::get_redemption(c, &actor, &id)?;
+            Ok((r, super::files::views(c, RecordType::VoucherRedemption, &id)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RedemptionView::from(r)))
+    let (r, attachments) = r;
+    let mut view = RedemptionView::from(r);
+    view.attachments = Some(attachments);
+    Ok(HttpResponse::Ok().json(view))
 }
 
 async fn redemption_step(

@@ -7,6 +7,7 @@ pub mod challenges;
 pub mod conn;
 pub mod connections;
 pub mod contracts;
+pub mod files;
 pub mod integrity;
 pub mod listings;
 pub mod lock;

@@ -527,3 +527,72 @@ diesel::table! {
         last_no -> BigInt,
     }
 }
+
+diesel::table! {
+    files (id) {
+        id -> Text,
+        storage_key -> Text,
+        name -> Text,
+        size -> BigInt,
+        content_type -> Text,
+        sha256 -> Text,
+        purpose -> Text,
+        uploaded_by -> Text,
+        org_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        attached_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        file_id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        purpose -> Text,
+        attached_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    required_purposes (record_type, record_id) {
+        record_type -> Text,
+        record_id -> Text,
+        purposes -> Text,
+    }
+}
+
+diesel::table! {
+    achievement_confidential (achievement_id) {
+        achievement_id -> Text,
+        text -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_requests (id) {
+        id -> Text,
+        achievement_id -> Text,
+        org_id -> Text,
+        requested_by -> Text,
+        message -> Text,
+        status -> Text,
+        nda_text -> Nullable<Text>,
+        nda_version -> Nullable<Text>,
+        nda_sha256 -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        accepted_by -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(attachments -> files (file_id));
+diesel::allow_tables_to_appear_in_same_query!(attachments, files);

@@ -61,10 +61,15 @@ error_codes! {
     SettlementClosed = "settlement_closed", 409, "Settlement period is over";
     VoucherNotActive = "voucher_not_active", 409, "Voucher is not active";
     IdempotencyKeyReused = "idempotency_key_reused", 409, "Idempotency key reused with a different request";
+    DuplicateAccessRequest = "duplicate_access_request", 409, "The organization already has a live access request";
+    NdaVersionMismatch = "nda_version_mismatch", 409, "The NDA accepted is not the one offered";
     PayloadTooLarge = "payload_too_large", 413, "Payload too large";
+    FileTooLarge = "file_too_large", 413, "File larger than its purpose allows";
     UnsupportedMediaType = "unsupported_media_type", 415, "Unsupported media type";
     ValidationFailed = "validation_failed", 422, "Validation failed";
     InventorShareTooLow = "inventor_share_too_low", 422, "Inventor share below the legal minimum";
+    UnsupportedFileType = "unsupported_file_type", 422, "File content not allowed for its purpose";
+    MissingAttachments = "missing_attachments", 422, "Required attachments are missing";
     RateLimited = "rate_limited", 429, "Too many requests";
     Internal = "internal", 500, "Internal server error";
     ServiceUnavailable = "service_unavailable", 503, "Service unavailable";

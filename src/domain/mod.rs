@@ -45,3 +45,4 @@ macro_rules! text_enum {
         }
     };
 }
+pub mod file;

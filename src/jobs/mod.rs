@@ -45,6 +45,8 @@ pub enum Job {
     ExpireVoucher { voucher_id: String },
     /// A program's settlement deadline passed: open redemptions are rejected.
     CloseSettlement { program_id: String },
+    /// An uploaded file's grace period ended: removed if it is still attached to nothing.
+    DeleteOrphanFile { file_id: String },
 }
 
 impl Job {
@@ -60,6 +62,7 @@ impl Job {
             Job::EndPublicity { .. } => "end_publicity",
             Job::ExpireVoucher { .. } => "expire_voucher",
             Job::CloseSettlement { .. } => "close_settlement",
+            Job::DeleteOrphanFile { .. } => "delete_orphan_file",
         }
     }
 }
@@ -155,6 +158,14 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                     queue::complete(c, &id)
                 })
                 .await
+        }
+        Job::DeleteOrphanFile { file_id } => {
+            let after = chrono::Duration::hours(state.settings.storage.orphan_hours);
+            let key = state.db.tx(move |c| crate::service::files::claim_orphan(c, &file_id, after, now)).await?;
+            if let Some(key) = key {
+                state.storage.delete(&key).await?;
+            }
+            state.db.tx(move |c| queue::complete(c, &id)).await
         }
         Job::Notify { to, notice } => {
             let base = state.settings.server.public_base_url.clone();

@@ -1,12 +1,14 @@
 //! Use cases: one synchronous function per action, run inside one transaction by
 //! `Db::tx`/`Db::read`. Permissions are checked here, next to the rule they protect.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod challenges;
 pub mod connections;
 pub mod contracts;
 pub mod export;
+pub mod files;
 pub mod integrity;
 pub mod listings;
 pub mod matches;

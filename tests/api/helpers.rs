@@ -184,6 +184,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Clock,
     _db: TestDb,
+    _files: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -193,8 +194,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     init_logging();
     let db = TestDb::new();
+    let files = tempfile::tempdir().expect("temp dir for files");
     let mut settings = test_settings();
     settings.database.url = techtransfer::config::Secret::new(db.url());
+    settings.storage.url = files.path().display().to_string();
     customize(&mut settings);
     let clock = Clock::adjustable();
     let app = Application::build_with(settings, BuildOptions { clock: clock.clone() }).await.expect("build app");
@@ -202,7 +205,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { addr, client, state, clock, _db: db }
+    TestApp { addr, client, state, clock, _db: db, _files: files }
 }
 
 /// A second server on the same database (scale-out in one process): its own pool, search
@@ -604,4 +607,73 @@ impl TestApp {
         assert_eq!(published["status"], "published");
         id
     }
+}
+
+/// Where a test keeps uploaded files: the local directory always, an S3-compatible server
+/// when `TT_TEST_S3_ENDPOINT` names one (CI starts moto for that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub enum StorageChoice {
+    Local,
+    S3,
+}
+
+/// The storage kinds to run a file test on; says so when S3 is skipped.
+#[allow(dead_code)]
+pub fn storage_choices() -> Vec<StorageChoice> {
+    if std::env::var("TT_TEST_S3_ENDPOINT").is_ok_and(|e| !e.is_empty()) {
+        vec![StorageChoice::Local, StorageChoice::S3]
+    } else {
+        static NOTICE: OnceLock<()> = OnceLock::new();
+        NOTICE.get_or_init(|| {
+            eprintln!("SKIP: S3 storage tests (set TT_TEST_S3_ENDPOINT to an S3-compatible server, e.g. moto)")
+        });
+        vec![StorageChoice::Local]
+    }
+}
+
+/// Points `settings` at the chosen storage; S3 runs get a bucket (created if missing) and a
+/// key prefix of their own.
+#[allow(dead_code)]
+pub async fn use_storage(settings: &mut Settings, choice: StorageChoice) {
+    if choice == StorageChoice::Local {
+        return;
+    }
+    let endpoint = std::env::var("TT_TEST_S3_ENDPOINT").expect("TT_TEST_S3_ENDPOINT");
+    let bucket = std::env::var("TT_TEST_S3_BUCKET").unwrap_or_else(|_| "tt-test".to_owned());
+    ensure_bucket(&endpoint, &bucket).await;
+    let s = &mut settings.storage;
+    s.url = format!("s3://{bucket}");
+    s.endpoint = endpoint;
+    s.allow_http = true;
+    s.region = "us-east-1".to_owned();
+    s.access_key_id = Some(techtransfer::config::Secret::new("testing"));
+    s.secret_access_key = Some(techtransfer::config::Secret::new("testing"));
+    s.prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+}
+
+async fn ensure_bucket(endpoint: &str, bucket: &str) {
+    static MADE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    MADE.get_or_init(|| async {
+        // moto accepts an unsigned CreateBucket; an existing bucket answers 409, which is fine.
+        let res =
+            reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("reach the S3 test server");
+        assert!(res.status().is_success() || res.status().as_u16() == 409, "create bucket: {}", res.status());
+    })
+    .await;
+}
+
+/// An app whose files live in `choice`.
+#[allow(dead_code)]
+pub async fn spawn_app_on(choice: StorageChoice, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut storage = test_settings();
+    use_storage(&mut storage, choice).await;
+    let storage = storage.storage;
+    spawn_app_with(move |s| {
+        if choice == StorageChoice::S3 {
+            s.storage = storage;
+        }
+        customize(s);
+    })
+    .await
 }

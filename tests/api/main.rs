@@ -7,6 +7,7 @@ mod accounts;
 mod challenges;
 mod connections;
 mod contracts;
+mod files;
 mod helpers;
 mod integrity;
 mod jobs;

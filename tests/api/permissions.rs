@@ -5,6 +5,9 @@
 
 use serde_json::{Value, json};
 
+use sha2::Digest;
+
+use crate::files::pdf;
 use crate::helpers::{TestUser, achievement_body, demand_body, spawn_app};
 
 const ROLES: [&str; 7] = ["anonymous", "no_org", "unverified", "other_org", "expert", "admin", "owner"];
@@ -100,6 +103,25 @@ async fn permission_matrix() {
     });
     let k = app.post("/contracts", university.t(), &contract).await.expect(201)["id"].as_str().unwrap().to_owned();
     let fresh = app.user().await;
+    // documents and NDA requests
+    let annex = app.file(&university, "signed_contract", &pdf(200)).await;
+    let mut contract2 = contract.clone();
+    contract2["attachments"] = json!([{"file_id": annex, "purpose": "signed_contract"}]);
+    app.post("/contracts", university.t(), &contract2).await.expect(201);
+    let loose = app.file(&university, "other", &pdf(200)).await;
+    let mut conf_body = achievement_body("保密成果", "简介");
+    conf_body["confidential"] = json!({"text": "保密细节"});
+    let ach_conf = app.publish(&university, &admin, "achievement", &conf_body).await;
+    let requester = app.member("enterprise").await;
+    let access = app
+        .post(&format!("/achievements/{ach_conf}/access-requests"), requester.t(), &json!({}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let nda = "保密协议文本";
+    let nda_sha = crate::helpers::hex(&sha2::Sha256::digest(nda.as_bytes()));
 
     let rows = vec![
         // accounts and organizations
@@ -236,6 +258,46 @@ async fn permission_matrix() {
         row("GET", format!("/contracts/{k}"), None, &university, [401, 404, 404, 404, 404, 200, 200]),
         row("POST", format!("/contracts/{k}/sign"), None, &university, [401, 404, 404, 404, 404, 403, 200]),
         row("POST", format!("/admin/contracts/{k}/register"), None, &university, [401, 403, 403, 403, 403, 409, 403]),
+        // files
+        row("POST", "/files".into(), None, &university, [401, 403, 403, 415, 403, 415, 415]),
+        row("GET", format!("/files/{annex}"), None, &university, [404, 404, 404, 404, 404, 200, 200]),
+        row("DELETE", format!("/files/{loose}"), None, &university, [401, 404, 404, 404, 404, 404, 204]),
+        // confidential detail and NDAs
+        row(
+            "POST",
+            format!("/achievements/{ach_conf}/access-requests"),
+            None,
+            &university,
+            [401, 403, 403, 201, 403, 403, 403],
+        ),
+        row(
+            "GET",
+            format!("/achievements/{ach_conf}/access-requests"),
+            None,
+            &university,
+            [401, 403, 403, 403, 403, 200, 200],
+        ),
+        row(
+            "POST",
+            format!("/access-requests/{access}/grant"),
+            Some(json!({"nda_text": nda})),
+            &university,
+            [401, 404, 404, 404, 404, 403, 200],
+        ),
+        row(
+            "POST",
+            format!("/access-requests/{access}/accept-nda"),
+            Some(json!({"nda_sha256": nda_sha})),
+            &requester,
+            [401, 404, 404, 404, 404, 403, 200],
+        ),
+        row(
+            "POST",
+            format!("/access-requests/{access}/revoke"),
+            None,
+            &university,
+            [401, 404, 404, 404, 404, 403, 200],
+        ),
         // administration, notifications
         row("GET", "/admin/stats".into(), None, &university, [401, 403, 403, 403, 403, 200, 403]),
         row("GET", "/admin/audit".into(), None, &university, [401, 403, 403, 403, 403, 200, 403]),

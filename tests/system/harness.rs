@@ -61,6 +61,7 @@ impl World {
             .env("TT__SERVER__SHUTDOWN_TIMEOUT_SECS", "1")
             .env("TT__MAIL__TRANSPORT", "file")
             .env("TT__MAIL__FILE_DIR", self.mail_dir())
+            .env("TT__STORAGE__URL", self.dir.path().join("files"))
             .env("TT__AUTH__ARGON2_M_KIB", "1024")
             .env("TT__AUTH__ARGON2_T", "1")
             .env("TT__AUTH__LOGIN_PER_IP_PER_MINUTE", "1000000")

@@ -1,0 +1,223 @@
+//! Access requests to the confidential detail of achievements (NDA flow).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, AuthUser};
+use super::openapi::problems::*;
+use super::{Items, path_id};
+use crate::db::files::AccessRequestRow;
+use crate::db::time::from_db;
+use crate::domain::error::Validator;
+use crate::error::AppResult;
+use crate::service::access::{self, Decision};
+use crate::service::load_actor;
+use crate::state::AppState;
+
+/// A request by a verified organization to read an achievement's confidential detail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRequestView {
+    pub id: String,
+    pub achievement_id: String,
+    /// The requesting organization.
+    pub org_id: String,
+    pub requested_by: String,
+    pub message: String,
+    /// `requested → granted → active` (NDA accepted), or `declined`, or `revoked`.
+    pub status: String,
+    /// The owner's NDA text, offered on grant.
+    pub nda_text: Option<String>,
+    pub nda_version: Option<String>,
+    /// SHA-256 of `nda_text`; `accept-nda` must send it back.
+    pub nda_sha256: Option<String>,
+    pub reason: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub accepted_by: Option<String>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<AccessRequestRow> for AccessRequestView {
+    fn from(r: AccessRequestRow) -> Self {
+        Self {
+            id: r.id,
+            achievement_id: r.achievement_id,
+            org_id: r.org_id,
+            requested_by: r.requested_by,
+            message: r.message,
+            status: r.status,
+            nda_text: r.nda_text,
+            nda_version: r.nda_version,
+            nda_sha256: r.nda_sha256,
+            reason: r.reason,
+            decided_at: r.decided_at.map(from_db),
+            accepted_by: r.accepted_by,
+            accepted_at: r.accepted_at.map(from_db),
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccessRequestCreate {
+    /// Why the organization wants the detail.
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantRequest {
+    /// The NDA text the requester must accept.
+    pub nda_text: String,
+    /// The owner's name for this text's version (default `1`).
+    pub nda_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AcceptNdaRequest {
+    /// The `nda_sha256` of the request: proves which text was accepted.
+    pub nda_sha256: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AccessReason {
+    pub reason: Option<String>,
+}
+
+/// A verified organization asks to read a published achievement's confidential detail.
+#[utoipa::path(post, path = "/api/v1/achievements/{id}/access-requests", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")), request_body = AccessRequestCreate,
+    responses((status = 201, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AccessRequestCreate>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let message = body.into_inner().message.trim().to_owned();
+    let mut v = Validator::new();
+    v.check(message.chars().count() <= 2000, "message", "at most 2000 characters");
+    v.finish()?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            access::request(c, &actor, &id, &message, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(AccessRequestView::from(row)))
+}
+
+/// The owner's list of requests and NDA holders.
+#[utoipa::path(get, path = "/api/v1/achievements/{id}/access-requests", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Achievement id")),
+    responses((status = 200, body = Items<AccessRequestView>), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let rows = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            access::list(c, &actor, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Items { items: rows.into_iter().map(AccessRequestView::from).collect::<Vec<_>>() }))
+}
+
+async fn decide(state: &AppState, user: AuthUser, id: &str, decision: Decision) -> AppResult<HttpResponse> {
+    let id = path_id(id)?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            access::decide(c, &actor, &id, &decision, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AccessRequestView::from(row)))
+}
+
+/// The owner grants a request, offering its NDA text.
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/grant", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Access request id")), request_body = GrantRequest,
+    responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn grant(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<GrantRequest>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let mut v = Validator::new();
+    v.text("nda_text", &b.nda_text, 50_000);
+    if let Some(version) = &b.nda_version {
+        v.text("nda_version", version, 64);
+    }
+    v.finish()?;
+    let nda_text = b.nda_text.trim().to_owned();
+    let nda_version = b.nda_version.map_or_else(|| "1".to_owned(), |v| v.trim().to_owned());
+    decide(&state, user, &id, Decision::Grant { nda_text, nda_version }).await
+}
+
+/// The owner declines a request (requested or granted).
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/decline", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Access request id")), request_body = AccessReason,
+    responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn decline(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AccessReason>,
+) -> AppResult<HttpResponse> {
+    let reason = reason(body.into_inner())?;
+    decide(&state, user, &id, Decision::Decline { reason }).await
+}
+
+/// The owner revokes access (granted or active).
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/revoke", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Access request id")), request_body = AccessReason,
+    responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AccessReason>,
+) -> AppResult<HttpResponse> {
+    let reason = reason(body.into_inner())?;
+    decide(&state, user, &id, Decision::Revoke { reason }).await
+}
+
+fn reason(b: AccessReason) -> AppResult<Option<String>> {
+    let mut v = Validator::new();
+    if let Some(r) = &b.reason {
+        v.check(r.chars().count() <= 2000, "reason", "at most 2000 characters");
+    }
+    v.finish()?;
+    Ok(b.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()))
+}
+
+/// The requester accepts the NDA offered (by its hash): the detail opens to its organization.
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/accept-nda", tag = "achievements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Access request id")), request_body = AcceptNdaRequest,
+    responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn accept_nda(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<AcceptNdaRequest>,
+) -> AppResult<HttpResponse> {
+    let nda_sha256 = body.into_inner().nda_sha256.trim().to_ascii_lowercase();
+    decide(&state, user, &id, Decision::AcceptNda { nda_sha256 }).await
+}
