@@ -1,112 +1,181 @@
-//! Command-line parsing for the `techtransfer` binary (a handful of subcommands; no parser
-//! crate needed).
+//! Command-line interface of the `techtransfer` binary, parsed by clap: typed flags, `--help`
+//! for every subcommand, `--version`, and an error with usage for anything unknown.
 
-use std::collections::HashMap;
+use std::path::PathBuf;
 
-pub const USAGE: &str = "\
-techtransfer: technology-transfer marketplace server
+use clap::{Parser, Subcommand};
 
-USAGE:
-    techtransfer [COMMAND] [OPTIONS]
-
-COMMANDS:
-    serve                     run the HTTP server (default)
-    migrate                   apply pending database migrations and exit
-    create-admin --email E --password P [--name N]
-                              create (or promote) a verified administrator
-    seed-demo [--synthetic N] fill an empty database with a Chinese demo data set, plus N
-                              published listings recombined from its texts (load tests)
-    openapi                   print the OpenAPI document
-    bench search [--sizes 10000,100000] [--queries 1000]
-                              search benchmark: index build, memory, query latency
-    bench match [--sizes 10000,100000,1000000] [--queries 500]
-                              matching speed: top-10 latency, index build, memory
-    bench match-quality [--data ../shared/bench/match-dev]
-                              matching quality vs a BM25 baseline (NDCG@10, Recall@10, MRR)
-    bench vouchers [--pg URL] [--applications 2000] [--clients 16]
-                              voucher approvals/s on a fresh PostgreSQL database, invariants checked
-    bench stats [--backend sqlite|postgres] [--listings 100000] [--contracts 10000]
-                              /admin/stats aggregation latency on a fresh database
-    bench files [--size-mib 50] [--concurrent 16] [--s3-endpoint URL --s3-bucket B] [--part-size BYTES]
-                              upload/download throughput and server RSS under concurrent uploads
-    help                      print this help
-
+const CONFIGURATION: &str = "\
 Configuration: config/default.toml, config/<TT_ENV>.toml, then TT__SECTION__KEY variables
 (e.g. TT__DATABASE__URL=postgres://postgres@127.0.0.1/techtransfer). TT_CONFIG_DIR moves the
 config directory.";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
-    pub name: String,
-    pub flags: HashMap<String, String>,
-    pub args: Vec<String>,
+/// techtransfer: technology-transfer marketplace server (科技成果转化平台)
+#[derive(Debug, Parser)]
+#[command(name = "techtransfer", version, after_help = CONFIGURATION)]
+pub struct Cli {
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-impl Command {
-    /// Parses `args` (without the program name). `--key value` and `--key=value` are flags;
-    /// a flag followed by another flag or nothing is `"true"`.
-    pub fn parse(args: &[String]) -> Self {
-        let mut iter = args.iter().peekable();
-        let name = match iter.peek() {
-            Some(first) if !first.starts_with("--") => iter.next().cloned().unwrap_or_default(),
-            _ => "serve".to_owned(),
-        };
-        let mut flags = HashMap::new();
-        let mut rest = Vec::new();
-        while let Some(arg) = iter.next() {
-            if let Some(flag) = arg.strip_prefix("--") {
-                if let Some((k, v)) = flag.split_once('=') {
-                    flags.insert(k.to_owned(), v.to_owned());
-                } else {
-                    let value = match iter.peek() {
-                        Some(next) if !next.starts_with("--") => iter.next().cloned().unwrap_or_default(),
-                        _ => "true".to_owned(),
-                    };
-                    flags.insert(flag.to_owned(), value);
-                }
-            } else {
-                rest.push(arg.clone());
-            }
-        }
-        Self { name, flags, args: rest }
-    }
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Run the HTTP server (the default)
+    Serve,
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Create (or promote) a verified administrator
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// At least 12 characters
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "平台管理员")]
+        name: String,
+    },
+    /// Fill an empty database with a Chinese demo data set
+    SeedDemo {
+        /// Also publish N listings recombined from the demo texts (load tests)
+        #[arg(long, default_value_t = 0)]
+        synthetic: usize,
+    },
+    /// Print the OpenAPI document
+    Openapi,
+    /// GET /healthz of the configured server; exit code 0 when it answers 200 (container
+    /// health checks)
+    Healthcheck {
+        /// Check this URL instead of http://<server.host>:<server.port>/healthz
+        #[arg(long)]
+        url: Option<String>,
+        /// Give up after this many seconds
+        #[arg(long, default_value_t = 3)]
+        timeout_secs: u64,
+    },
+    /// Benchmarks that print their numbers (run them on a release build)
+    #[command(subcommand)]
+    Bench(Bench),
+}
 
-    pub fn flag(&self, name: &str) -> Option<&str> {
-        self.flags.get(name).map(String::as_str)
-    }
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum Bench {
+    /// Full-text search: index build, memory, query latency
+    Search {
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000])]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+    },
+    /// Matching speed: top-10 latency, index build, memory
+    Match {
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000, 1_000_000])]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
+    /// Matching quality against a BM25 baseline (NDCG@10, Recall@10, MRR)
+    MatchQuality {
+        #[arg(long, default_value = "../shared/bench/match-dev")]
+        data: PathBuf,
+    },
+    /// Voucher approvals/s on a fresh PostgreSQL database, invariants checked
+    Vouchers {
+        #[arg(long, default_value = DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 2000)]
+        applications: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+    /// /admin/stats aggregation latency on a fresh database
+    Stats {
+        #[arg(long, default_value = "sqlite", value_parser = ["sqlite", "postgres"])]
+        backend: String,
+        #[arg(long, default_value = DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 100_000)]
+        listings: usize,
+        #[arg(long, default_value_t = 10_000)]
+        contracts: usize,
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
+    /// Upload/download throughput and server RSS under concurrent uploads (local storage, or
+    /// an S3-compatible endpoint)
+    Files {
+        #[arg(long, default_value_t = 50)]
+        size_mib: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrent: usize,
+        /// S3 endpoint (e.g. a local MinIO or moto server); local storage when absent
+        #[arg(long)]
+        s3_endpoint: Option<String>,
+        #[arg(long, default_value = "tt-bench")]
+        s3_bucket: String,
+        /// Multipart part size in bytes
+        #[arg(long)]
+        part_size: Option<usize>,
+    },
+}
 
-    pub fn required(&self, name: &str) -> anyhow::Result<&str> {
-        self.flag(name).ok_or_else(|| anyhow::anyhow!("missing --{name}\n\n{USAGE}"))
-    }
+/// Where benchmarks that need PostgreSQL create their scratch databases.
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-    pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
-        match self.flag(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| anyhow::anyhow!("--{name} must be a number, got {v:?}")),
-        }
+impl Cli {
+    /// The subcommand, `serve` when none was given.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+    use clap::error::ErrorKind;
+
     use super::*;
 
-    fn parse(s: &str) -> Command {
-        Command::parse(&s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+    fn parse(s: &str) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("techtransfer").chain(s.split_whitespace())).map(Cli::into_command)
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn serve_is_the_default() {
-        assert_eq!(parse("").name, "serve");
-        assert_eq!(parse("--port 1").name, "serve");
+        assert_eq!(parse("").unwrap(), Command::Serve);
+        assert_eq!(parse("serve").unwrap(), Command::Serve);
     }
 
     #[test]
-    fn flags_take_values_or_true() {
-        let c = parse("create-admin --email a@b.c --password=secret123456 --dry-run");
-        assert_eq!(c.name, "create-admin");
-        assert_eq!(c.flag("email"), Some("a@b.c"));
-        assert_eq!(c.flag("password"), Some("secret123456"));
-        assert_eq!(c.flag("dry-run"), Some("true"));
+    fn flags_are_typed() {
+        let c = parse("create-admin --email a@b.c --password=secret123456").unwrap();
+        assert_eq!(
+            c,
+            Command::CreateAdmin {
+                email: "a@b.c".into(), password: "secret123456".into(), name: "平台管理员".into()
+            }
+        );
+        assert_eq!(parse("seed-demo --synthetic 40").unwrap(), Command::SeedDemo { synthetic: 40 });
+        assert_eq!(
+            parse("bench search --sizes 10,20").unwrap(),
+            Command::Bench(Bench::Search { sizes: vec![10, 20], queries: 1000 })
+        );
+        assert_eq!(parse("seed-demo --synthetic many").unwrap_err().kind(), ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn version_unknown_flags_and_commands() {
+        assert_eq!(parse("--version").unwrap_err().kind(), ErrorKind::DisplayVersion);
+        assert_eq!(parse("-V").unwrap_err().kind(), ErrorKind::DisplayVersion);
+        assert_eq!(parse("--port 1").unwrap_err().kind(), ErrorKind::UnknownArgument);
+        assert_eq!(parse("serve --verbose").unwrap_err().kind(), ErrorKind::UnknownArgument);
+        assert_eq!(parse("sever").unwrap_err().kind(), ErrorKind::InvalidSubcommand);
+        assert_eq!(parse("create-admin --email a@b.c").unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
+        assert_eq!(parse("bench stats --backend mysql").unwrap_err().kind(), ErrorKind::InvalidValue);
     }
 }

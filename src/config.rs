@@ -3,9 +3,9 @@
 //! Settings are built once in `main` (or by a test) and passed down explicitly; there is no
 //! global. `Settings::validate` refuses configurations that must never reach production.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 /// `config/default.toml`, compiled into the binary as the base layer.
@@ -227,25 +227,9 @@ impl StorageSettings {
     }
 }
 
-/// A string that never appears in logs or `Debug` output.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A string that never appears in logs or `Debug` output and is wiped from memory when
+/// dropped; read it with `ExposeSecret::expose_secret`.
+pub type Secret = secrecy::SecretString;
 
 impl Settings {
     /// Loads the layered configuration from `config_dir` and the process environment.
@@ -279,11 +263,11 @@ impl Settings {
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.env == Environment::Production {
             anyhow::ensure!(
-                self.auth.jwt_secret.expose() != DEFAULT_JWT_SECRET,
+                self.auth.jwt_secret.expose_secret() != DEFAULT_JWT_SECRET,
                 "TT_ENV=production refuses the default JWT secret: set TT__AUTH__JWT_SECRET"
             );
             anyhow::ensure!(
-                self.audit.checkpoint_key.expose() != DEFAULT_AUDIT_KEY,
+                self.audit.checkpoint_key.expose_secret() != DEFAULT_AUDIT_KEY,
                 "TT_ENV=production refuses the default audit checkpoint key: set TT__AUDIT__CHECKPOINT_KEY"
             );
             anyhow::ensure!(
@@ -291,11 +275,11 @@ impl Settings {
                 "TT_ENV=production needs TT__MAIL__TRANSPORT=smtp"
             );
         }
-        anyhow::ensure!(self.auth.jwt_secret.expose().len() >= 32, "auth.jwt_secret must be at least 32 bytes");
+        anyhow::ensure!(self.auth.jwt_secret.expose_secret().len() >= 32, "auth.jwt_secret must be at least 32 bytes");
         anyhow::ensure!(self.auth.access_token_secs > 0, "auth.access_token_secs must be positive");
         anyhow::ensure!(self.database.pool_max_size > 0, "database.pool_max_size must be positive");
         anyhow::ensure!(
-            self.audit.checkpoint_key.expose().len() >= 32,
+            self.audit.checkpoint_key.expose_secret().len() >= 32,
             "audit.checkpoint_key must be at least 32 bytes"
         );
         anyhow::ensure!(self.audit.sequencer_batch > 0, "audit.sequencer_batch must be positive");
@@ -303,7 +287,7 @@ impl Settings {
             (0..=10_000).contains(&self.contracts.inventor_min_share_bp),
             "contracts.inventor_min_share_bp must be within 0..=10000"
         );
-        crate::db::DatabaseUrl::parse(self.database.url.expose())?;
+        crate::db::DatabaseUrl::parse(self.database.url.expose_secret())?;
         anyhow::ensure!(
             !self.storage.url.starts_with("s3://") || self.storage.s3_part_size_bytes >= 5 * 1024 * 1024,
             "storage.s3_part_size_bytes must be at least 5 MiB (the S3 minimum part size)"
@@ -328,11 +312,11 @@ mod tests {
     fn secrets_never_show_in_debug_output() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let mut settings = Settings::load_for(&dir, Environment::Development).unwrap();
-        settings.database.url = Secret::new("postgres://app:s3cr3t-db-pw@db.internal/tt");
-        settings.auth.jwt_secret = Secret::new("s3cr3t-jwt-key-0123456789abcdef0123456789");
-        settings.mail.smtp_password = Some(Secret::new("s3cr3t-smtp-pw"));
+        settings.database.url = Secret::from("postgres://app:s3cr3t-db-pw@db.internal/tt");
+        settings.auth.jwt_secret = Secret::from("s3cr3t-jwt-key-0123456789abcdef0123456789");
+        settings.mail.smtp_password = Some(Secret::from("s3cr3t-smtp-pw"));
         let printed = format!("{settings:?}");
         assert!(!printed.contains("s3cr3t"), "{printed}");
-        assert!(printed.contains("Secret(***)"));
+        assert!(printed.contains("[REDACTED]"), "{printed}");
     }
 }

@@ -1,14 +1,19 @@
 //! The `techtransfer` binary: `serve` (default), `migrate`, `create-admin`, `seed-demo`,
-//! `openapi`. See `techtransfer help`.
+//! `openapi`, `healthcheck`, `bench`. See `techtransfer --help`.
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use techtransfer::cli::{Command, USAGE};
+use clap::Parser;
+use techtransfer::cli::{Bench, Cli, Command};
 use techtransfer::config::Settings;
 use techtransfer::startup::{Application, open_database};
 
 fn main() -> std::process::ExitCode {
-    match run() {
+    // `--help`, `--version` and usage errors print and exit here (2 for a usage error).
+    let command = Cli::parse().into_command();
+    match run(command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -17,46 +22,38 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = Command::parse(&args);
-    if matches!(command.name.as_str(), "help" | "-h") || command.flag("help").is_some() {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    if command.name == "bench" {
-        return bench(&command);
-    }
-    if command.name == "openapi" {
-        use utoipa::OpenApi;
-        println!("{}", techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?);
-        return Ok(());
-    }
-    let settings = Settings::load(&config_dir())?;
-    techtransfer::telemetry::init(&settings.log, settings.env, std::io::stdout);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match command.name.as_str() {
-        "serve" => actix_web::rt::System::with_tokio_rt(|| runtime).block_on(async move {
-            let app = Application::build(settings).await?;
-            app.run_until_stopped().await?;
-            Ok(())
-        }),
-        "migrate" => runtime.block_on(async move {
-            open_database(&settings).await?;
-            println!("migrations are up to date");
-            Ok(())
-        }),
-        "create-admin" => {
-            let email = techtransfer::domain::account::normalize_email(command.required("email")?)
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Bench(bench) => run_bench(bench),
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            print(&techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?)
+        }
+        Command::Healthcheck { url, timeout_secs } => {
+            healthcheck(&Settings::load(&config_dir())?, url, Duration::from_secs(timeout_secs))
+        }
+        Command::Serve => {
+            let (settings, runtime) = prepare()?;
+            actix_web::rt::System::with_tokio_rt(|| runtime).block_on(async move {
+                let app = Application::build(settings).await?;
+                app.run_until_signalled().await?;
+                Ok(())
+            })
+        }
+        Command::Migrate => {
+            let (settings, runtime) = prepare()?;
+            runtime.block_on(open_database(&settings))?;
+            print("migrations are up to date")
+        }
+        Command::CreateAdmin { email, password, name } => {
+            let email = techtransfer::domain::account::normalize_email(&email)
                 .ok_or_else(|| anyhow::anyhow!("--email is not a valid address"))?;
-            let password = command.required("password")?.to_owned();
             anyhow::ensure!(
                 password.chars().count() >= techtransfer::domain::account::PASSWORD_MIN_CHARS,
                 "--password must be at least {} characters",
                 techtransfer::domain::account::PASSWORD_MIN_CHARS
             );
-            let name = command.flag("name").unwrap_or("平台管理员").to_owned();
+            let (settings, runtime) = prepare()?;
             runtime.block_on(async move {
                 let db = open_database(&settings).await?;
                 let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
@@ -67,83 +64,86 @@ fn run() -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let verb = if created { "created" } else { "promoted" };
-                println!("{verb} administrator {} ({})", user.email, user.id);
-                Ok(())
+                print(&format!("{verb} administrator {} ({})", user.email, user.id))
             })
         }
-        "seed-demo" => runtime.block_on(async move {
-            let db = open_database(&settings).await?;
-            let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
-            let now = chrono::Utc::now();
-            let synthetic = command.number("synthetic", 0usize)?;
-            let summary = db
-                .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now, synthetic))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "seeded {} verified organizations, {} published achievements, {} published demands",
-                summary.organizations, summary.achievements, summary.demands
-            );
-            println!("demo accounts (password {} unless noted):", techtransfer::demo::DEMO_PASSWORD);
-            for a in &summary.accounts {
-                let password = if a.role == "admin" { techtransfer::demo::ADMIN_PASSWORD } else { "" };
-                println!("  {:<42} {:<17} {} {}", a.email, a.role, a.organization.as_deref().unwrap_or(""), password);
-            }
-            Ok(())
-        }),
-        other => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
+        Command::SeedDemo { synthetic } => {
+            let (settings, runtime) = prepare()?;
+            runtime.block_on(async move {
+                let db = open_database(&settings).await?;
+                let hashing = techtransfer::auth::password::PasswordHashing::new(&settings.auth)?;
+                let now = chrono::Utc::now();
+                let summary = db
+                    .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now, synthetic))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                print(&techtransfer::demo::describe(&summary))
+            })
+        }
     }
 }
 
-/// `techtransfer bench <search|…> [--sizes 10000,100000] [--queries N]`
-fn bench(command: &Command) -> anyhow::Result<()> {
-    let sizes = |default: &str| -> anyhow::Result<Vec<usize>> {
-        command
-            .flag("sizes")
-            .unwrap_or(default)
-            .split(',')
-            .map(|s| s.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--sizes takes numbers, e.g. 10000,100000")))
-            .collect()
-    };
-    match command.args.first().map(String::as_str) {
-        Some("search") => techtransfer::bench::search::run(&sizes("10000,100000")?, command.number("queries", 1000)?),
-        Some("match") => {
+/// Settings, logging and a runtime for the commands that touch the database.
+fn prepare() -> anyhow::Result<(Settings, tokio::runtime::Runtime)> {
+    let settings = Settings::load(&config_dir())?;
+    techtransfer::telemetry::init_stdout(&settings.log, settings.env);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    Ok((settings, runtime))
+}
+
+/// Writes `text` and a newline to standard output. A reader that went away (`| head`) is not
+/// an error.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// `GET /healthz` on the configured listen address (a wildcard address is checked on
+/// loopback); fails unless the answer is 200.
+fn healthcheck(settings: &Settings, url: Option<String>, timeout: Duration) -> anyhow::Result<()> {
+    let url = url.unwrap_or_else(|| {
+        let host = match settings.server.host.as_str() {
+            "0.0.0.0" | "" => "127.0.0.1".to_owned(),
+            "::" | "[::]" => "[::1]".to_owned(),
+            h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+            h => h.to_owned(),
+        };
+        format!("http://{host}:{}/healthz", settings.server.port)
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().timeout(timeout).build()?;
+        let res = client.get(&url).send().await.map_err(|e| anyhow::Error::new(e).context(format!("GET {url}")))?;
+        anyhow::ensure!(res.status() == 200, "{url} answered {}", res.status());
+        Ok(())
+    })
+}
+
+fn run_bench(bench: Bench) -> anyhow::Result<()> {
+    match bench {
+        Bench::Search { sizes, queries } => techtransfer::bench::search::run(&sizes, queries),
+        Bench::Match { sizes, queries } => {
             let settings = Settings::load(&config_dir())?;
-            techtransfer::bench::matching::run(
-                &sizes("10000,100000,1000000")?,
-                command.number("queries", 500)?,
-                &settings.matching,
-            )
+            techtransfer::bench::matching::run(&sizes, queries, &settings.matching)
         }
-        Some("stats") => techtransfer::bench::stats::run(
-            command.flag("backend").unwrap_or("sqlite"),
-            command.flag("pg").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres"),
-            command.number("listings", 100_000)?,
-            command.number("contracts", 10_000)?,
-            command.number("runs", 30)?,
-        ),
-        Some("vouchers") => techtransfer::bench::vouchers::run(
-            command.flag("pg").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres"),
-            command.number("applications", 2000)?,
-            command.number("clients", 16)?,
-        ),
-        Some("match-quality") => {
-            let dir = PathBuf::from(command.flag("data").unwrap_or("../shared/bench/match-dev"));
-            let config_dir =
-                std::env::var("TT_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"));
-            let settings = Settings::load(&config_dir)?;
-            techtransfer::bench::match_quality::run(&dir, &settings.matching)
+        Bench::MatchQuality { data } => {
+            let settings = Settings::load(&config_dir())?;
+            techtransfer::bench::match_quality::run(&data, &settings.matching)
         }
-        Some("files") => techtransfer::bench::files::run(&techtransfer::bench::files::Options {
-            size_mib: command.number("size-mib", 50)?,
-            concurrent: command.number("concurrent", 16)?,
-            s3: command
-                .flag("s3-endpoint")
-                .map(|e| (e.to_owned(), command.flag("s3-bucket").unwrap_or("tt-bench").to_owned())),
-            part_size_bytes: command.flag("part-size").map(str::parse).transpose()?,
-        }),
-        other => {
-            anyhow::bail!("unknown benchmark {other:?}; try: search, match, match-quality, vouchers, stats, files")
+        Bench::Stats { backend, pg, listings, contracts, runs } => {
+            techtransfer::bench::stats::run(&backend, &pg, listings, contracts, runs)
+        }
+        Bench::Vouchers { pg, applications, clients } => techtransfer::bench::vouchers::run(&pg, applications, clients),
+        Bench::Files { size_mib, concurrent, s3_endpoint, s3_bucket, part_size } => {
+            techtransfer::bench::files::run(&techtransfer::bench::files::Options {
+                size_mib,
+                concurrent,
+                s3: s3_endpoint.map(|e| (e, s3_bucket)),
+                part_size_bytes: part_size,
+            })
         }
     }
 }

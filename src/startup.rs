@@ -11,6 +11,7 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Condition, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
+use secrecy::ExposeSecret;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
@@ -47,7 +48,7 @@ pub struct Application {
 
 /// Opens the database and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let url = DatabaseUrl::parse(settings.database.url.expose())?;
+    let url = DatabaseUrl::parse(settings.database.url.expose_secret())?;
     let max = settings.database.pool_max_size;
     let timeout = Duration::from_secs(settings.database.pool_timeout_secs);
     let retries = settings.database.max_retries;
@@ -75,9 +76,9 @@ impl Application {
         let state = AppState {
             db,
             clock: options.clock,
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::new()?),
             mailer: Mailer::from_settings(&settings.mail)?,
-            jwt: JwtKeys::new(settings.auth.jwt_secret.expose(), settings.auth.access_token_secs),
+            jwt: JwtKeys::new(settings.auth.jwt_secret.expose_secret(), settings.auth.access_token_secs),
             passwords: PasswordHashing::new(&settings.auth)?,
             login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
             search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
@@ -114,16 +115,76 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish), then stops the
-    /// background tasks.
+    /// Serves until the server stops (an I/O error, or the process ends), then stops the
+    /// background tasks. Signals are not handled here: see `run_until_signalled`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        let _ = self.shutdown.send(true);
-        for task in self.background {
-            let _ = task.await;
-        }
-        tracing::info!("server stopped");
+        stop_background(self.shutdown, self.background).await;
         result
+    }
+
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM (`docker stop`), then shuts down gracefully:
+    /// no new connections, in-flight requests get `server.shutdown_timeout_secs` to finish,
+    /// then the background tasks stop. A second signal returns at once (the caller exits).
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let grace_secs = self.state.settings.server.shutdown_timeout_secs;
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let result = tokio::select! {
+            result = &mut server => result,
+            signal = shutdown_signal() => {
+                tracing::info!(signal, grace_secs, "shutting down: finishing in-flight requests");
+                // The command is sent at once; the server future carries it out while polled.
+                drop(handle.stop(true));
+                tokio::select! {
+                    result = &mut server => result,
+                    signal = shutdown_signal() => {
+                        // actix finishes a graceful stop before it reads another command, so
+                        // leave without it: the process exits and takes the workers along.
+                        tracing::warn!(signal, "second signal: exiting without waiting for requests in flight");
+                        let _ = self.shutdown.send(true);
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        stop_background(self.shutdown, self.background).await;
+        result
+    }
+}
+
+async fn stop_background(shutdown: tokio::sync::watch::Sender<bool>, tasks: Vec<tokio::task::JoinHandle<()>>) {
+    let _ = shutdown.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    tracing::info!("server stopped");
+}
+
+/// Waits for SIGINT or SIGTERM and names it. If a handler cannot be installed, waits forever
+/// on that one (the other still works; SIGKILL always does).
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "SIGINT",
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                "SIGTERM"
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<&'static str>();
+    tokio::select! {
+        name = interrupt => name,
+        name = terminate => name,
     }
 }
 
@@ -189,6 +250,9 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
             .default_service(web::to(api::not_found))
     })
     .workers(workers)
+    // Signals are handled by `Application::run_until_signalled` (graceful on SIGINT too);
+    // actix's own handling stops at once on SIGINT.
+    .disable_signals()
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
     .listen(listener)?
     .run();
@@ -227,8 +291,23 @@ async fn observe(
     if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(REQUEST_ID.clone(), id);
     }
-    if status >= 500 {
-        tracing::warn!(status, route = %route, "request failed");
-    }
+    log_failure(&res, &method, &route, status);
     Ok(res)
+}
+
+/// One compact line per failed request: 5xx at ERROR (the cause chain of an internal error is
+/// logged where it is rendered), 404/405 at DEBUG (scanners), every other 4xx at INFO.
+fn log_failure<B>(res: &ServiceResponse<B>, method: &str, route: &str, status: u16) {
+    if status < 400 {
+        return;
+    }
+    let code =
+        res.response().error().and_then(|e| e.as_error::<crate::error::AppError>()).map_or("", |e| e.code().as_str());
+    if status >= 500 {
+        tracing::error!(status, method, route, code, "request failed");
+    } else if status == 404 || status == 405 {
+        tracing::debug!(status, method, route, code, "request refused");
+    } else {
+        tracing::info!(status, method, route, code, "request refused");
+    }
 }

@@ -2,6 +2,7 @@
 //! S3-compatible store in production. Writes stream in parts (never a whole file in memory);
 //! reads stream, whole or by byte range.
 
+use secrecy::ExposeSecret;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -57,10 +58,10 @@ impl Storage {
                 b = b.with_endpoint(&s.endpoint);
             }
             if let Some(key) = &s.access_key_id {
-                b = b.with_access_key_id(key.expose());
+                b = b.with_access_key_id(key.expose_secret());
             }
             if let Some(secret) = &s.secret_access_key {
-                b = b.with_secret_access_key(secret.expose());
+                b = b.with_secret_access_key(secret.expose_secret());
             }
             (Arc::new(b.build()?), StorageKind::S3, s.s3_part_size_bytes)
         } else {

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -122,7 +123,7 @@ pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppRe
         .db
         .tx(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            service::audit::verify(c, &actor, key.expose().as_bytes(), now)
+            service::audit::verify(c, &actor, key.expose_secret().as_bytes(), now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(AuditVerification {
@@ -160,7 +161,7 @@ pub async fn stats(state: web::Data<AppState>, admin: AdminUser) -> AppResult<Ht
 pub async fn contracts_csv(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
     state.db.read(move |c| load_actor(c, &admin.0.id)?.require_admin()).await?;
     let db = state.db.clone();
-    let header = crate::service::export::contracts_header();
+    let header = crate::service::export::contracts_header()?;
     let body = futures_util::stream::unfold(Some((String::new(), Some(header))), move |cursor| {
         let db = db.clone();
         async move {

@@ -51,16 +51,18 @@ pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let (jobs_pending, jobs_failed) = crate::jobs::queue_depth(&state.db).await.unwrap_or((-1, -1));
     let audit_pending = state.db.read(crate::service::audit::pending).await.unwrap_or(-1);
     let (tx_retries, tx_retries_exhausted) = state.db.contention_counts();
-    let body = state.metrics.render(&crate::metrics::Gauges {
-        pool_connections,
-        pool_idle,
-        pool_max,
-        jobs_pending,
-        jobs_failed,
-        tx_retries,
-        tx_retries_exhausted,
-        audit_pending,
-        audit_lag_ms: state.metrics.audit_lag_ms.load(std::sync::atomic::Ordering::Relaxed),
-    });
+    let body = state
+        .metrics
+        .render(&crate::metrics::Gauges {
+            pool_connections,
+            pool_idle,
+            pool_max,
+            jobs_pending,
+            jobs_failed,
+            tx_retries,
+            tx_retries_exhausted,
+            audit_pending,
+        })
+        .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
 }

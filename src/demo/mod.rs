@@ -1,7 +1,8 @@
 //! `techtransfer seed-demo`: fills an empty database with a realistic Chinese marketplace so
 //! a newcomer sees it alive: verified organizations of every kind, ~200 published
 //! achievements and ~60 demands across all fields, a few items waiting for review, some
-//! connections with messages and subscriptions, and one account per role.
+//! connections with messages and subscriptions, an innovation-voucher program open today
+//! for small, medium and micro enterprises, and one account per role.
 //!
 //! Everything goes through the same use cases as the API (so the audit chain and the
 //! state rules hold); the notifications those would send are dropped at the end.
@@ -230,6 +231,7 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
     published.1 += demands;
 
     connections(c, &owners, now - Duration::days(10))?;
+    vouchers(c, &admin, &owners, now)?;
 
     // The seeded accounts did not really ask to be told about their own demo data.
     diesel::delete(db::schema::jobs::table.filter(db::schema::jobs::kind.ne("daily_digest"))).execute(c)?;
@@ -303,6 +305,95 @@ fn publish(
         return Ok(true);
     }
     Ok(false)
+}
+
+/// The demo enterprises' owners in seeding order (`enterprise1` first).
+fn enterprises(owners: &[(OrgKind, Actor)]) -> Vec<&Actor> {
+    owners.iter().filter(|(k, _)| *k == OrgKind::Enterprise).map(|(_, a)| a).collect()
+}
+
+/// A voucher program whose application window is open today (relative to `now`) for small,
+/// medium and micro enterprises and covers every service the demo providers offer;
+/// `enterprise2` holds an issued voucher (providers can redeem it) and `enterprise3` has an
+/// application waiting for the administrator. `enterprise1` has not applied yet.
+fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], now: DateTime<Utc>) -> AppResult<()> {
+    let today = crate::domain::voucher::shanghai_date(now);
+    let program = service::vouchers::create_program(
+        c,
+        admin,
+        service::vouchers::NewProgramInput {
+            name: format!("{}年度科技创新券（中小微企业）", chrono::Datelike::year(&today)),
+            year: chrono::Datelike::year(&today),
+            total_budget_fen: 500_000_000,
+            per_enterprise_cap_fen: 20_000_000,
+            coverage_ratio_bp: 5_000,
+            service_categories: ServiceCategory::ALL.to_vec(),
+            eligible_scales: vec![EnterpriseScale::Medium, EnterpriseScale::Small, EnterpriseScale::Micro],
+            valid_days: 180,
+            applications_open: today - Duration::days(30),
+            applications_close: today + Duration::days(90),
+            settle_by: today + Duration::days(365),
+        },
+        now - Duration::days(30),
+    )?;
+    let enterprises = enterprises(owners);
+    let apply = |c: &mut AnyConnection, who: &Actor, fen: i64, purpose: &str, category, at| {
+        service::vouchers::apply(
+            c,
+            who,
+            &program.id,
+            service::vouchers::NewApplicationInput {
+                requested_fen: fen,
+                purpose: purpose.to_owned(),
+                service_category: category,
+            },
+            at,
+        )
+    };
+    if let Some(holder) = enterprises.get(1) {
+        let at = now - Duration::days(20);
+        let application = apply(
+            c,
+            holder,
+            5_000_000,
+            "委托第三方检测新型菌剂的活性与安全性",
+            ServiceCategory::InspectionTesting,
+            at,
+        )?;
+        service::vouchers::approve(c, admin, &application.id, 5_000_000, at + Duration::days(2))?;
+    }
+    if let Some(waiting) = enterprises.get(2) {
+        apply(
+            c,
+            waiting,
+            8_000_000,
+            "委托开展伺服控制系统的技术咨询与方案设计",
+            ServiceCategory::TechnologyConsulting,
+            now - Duration::days(3),
+        )?;
+    }
+    Ok(())
+}
+
+/// What `seed-demo` prints: the counts and the accounts, and which account to use for what.
+pub fn describe(summary: &Summary) -> String {
+    use std::fmt::Write;
+    let mut out = format!(
+        "seeded {} verified organizations, {} published achievements, {} published demands\n",
+        summary.organizations, summary.achievements, summary.demands
+    );
+    let _ = writeln!(out, "demo accounts (password {DEMO_PASSWORD} unless noted):");
+    for a in &summary.accounts {
+        let password = if a.role == "admin" { ADMIN_PASSWORD } else { "" };
+        let _ =
+            writeln!(out, "  {:<42} {:<17} {} {}", a.email, a.role, a.organization.as_deref().unwrap_or(""), password);
+    }
+    out.push_str(
+        "voucher program open today for small, medium and micro enterprises: apply as \
+         enterprise1@demo.techtransfer.cn (small); enterprise2 (micro) holds a voucher to redeem \
+         with a service provider; enterprise4 and enterprise8 are large and not eligible",
+    );
+    out
 }
 
 /// A few 供需对接 conversations in different states between enterprises and institutions.

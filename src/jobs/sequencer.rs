@@ -3,7 +3,7 @@
 //! and polls for entries written by other instances; on PostgreSQL an advisory lock that only
 //! sequencers take lets one instance at a time do a pass.
 
-use std::sync::atomic::Ordering;
+use secrecy::ExposeSecret;
 use std::time::Duration;
 
 use crate::error::AppResult;
@@ -39,12 +39,12 @@ pub async fn drain(state: &AppState) -> AppResult<usize> {
             .db
             .tx(move |c| {
                 let oldest = crate::db::audit::oldest_pending_at(c)?;
-                let done = audit::sequence(c, key.expose().as_bytes(), batch, now)?;
+                let done = audit::sequence(c, key.expose_secret().as_bytes(), batch, now)?;
                 let lag = oldest.map_or(0, |at| (crate::db::time::to_db(now) - at).num_milliseconds());
                 Ok((done, lag))
             })
             .await?;
-        state.metrics.audit_lag_ms.store(lag_ms, Ordering::Relaxed);
+        state.metrics.audit_lag_ms.set(lag_ms);
         total += done;
         if done == 0 {
             break;

@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
 
 use crate::config::{MailSettings, MailTransportKind};
 pub use templates::{DigestItem, Email, Rendered};
@@ -52,7 +53,8 @@ impl Mailer {
                     .tls(Tls::Opportunistic(tls))
                     .timeout(Some(Duration::from_secs(15)));
                 if let Some(user) = settings.smtp_user.as_ref().filter(|u| !u.is_empty()) {
-                    let password = settings.smtp_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+                    let password =
+                        settings.smtp_password.as_ref().map(|p| p.expose_secret().to_owned()).unwrap_or_default();
                     builder = builder.credentials(Credentials::new(user.clone(), password));
                 }
                 Transport::Smtp(builder.build())
@@ -69,7 +71,7 @@ impl Mailer {
 
     /// Renders and sends one email.
     pub async fn send(&self, to: &str, email: &Email) -> anyhow::Result<()> {
-        let rendered = email.render();
+        let rendered = email.render().map_err(|e| anyhow::anyhow!("rendering the {} email: {e}", email.kind()))?;
         let to_box: Mailbox = to.parse().map_err(|e| anyhow::anyhow!("bad recipient {to:?}: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())

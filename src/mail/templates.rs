@@ -1,25 +1,52 @@
 //! Email templates: one directory per kind under `src/mail/templates/` with a subject, a
-//! plain-text and an HTML part; `{{name}}` placeholders are filled from a typed context.
-//! Values are HTML-escaped in the HTML part, except variables whose name ends in `_html`,
-//! which the context builds from escaped pieces.
+//! plain-text and an HTML part, rendered by minijinja from the `Email` value itself (its fields
+//! are the template's variables). Values are HTML-escaped in the `.html` parts only.
 
+use std::sync::LazyLock;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-struct Template {
-    subject: &'static str,
-    text: &'static str,
-    html: &'static str,
-}
-
-macro_rules! template {
-    ($name:literal) => {
-        Template {
-            subject: include_str!(concat!("templates/", $name, "/subject.txt")),
-            text: include_str!(concat!("templates/", $name, "/body.txt")),
-            html: include_str!(concat!("templates/", $name, "/body.html")),
-        }
+/// `subject.txt`, `body.txt` and `body.html` of one kind, compiled into the binary.
+macro_rules! parts {
+    ($kind:literal) => {
+        [
+            (concat!($kind, "/subject.txt"), include_str!(concat!("templates/", $kind, "/subject.txt"))),
+            (concat!($kind, "/body.txt"), include_str!(concat!("templates/", $kind, "/body.txt"))),
+            (concat!($kind, "/body.html"), include_str!(concat!("templates/", $kind, "/body.html"))),
+        ]
     };
 }
+
+/// The templates, compiled once. A template that does not compile is a bug the tests catch.
+static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // A variable the template names but the email lacks is an error, not an empty string.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build()?);
+    // minijinja's HTML escaping also turns `/` into `&#x2f;`, which makes links in the HTML
+    // part unreadable in a mail client's source view; the five characters below are enough.
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
+            out.write_str(&escape_html(&value.to_string())).map_err(minijinja::Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    let all = [
+        parts!("verify_email"),
+        parts!("password_reset"),
+        parts!("org_verified"),
+        parts!("org_rejected"),
+        parts!("notification"),
+        parts!("digest"),
+    ];
+    for (name, source) in all.into_iter().flatten() {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
+});
 
 /// One digest line: what was published and where to see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,63 +87,14 @@ impl Email {
         }
     }
 
-    fn template(&self) -> Template {
-        match self {
-            Email::VerifyEmail { .. } => template!("verify_email"),
-            Email::PasswordReset { .. } => template!("password_reset"),
-            Email::OrgVerified { .. } => template!("org_verified"),
-            Email::OrgRejected { .. } => template!("org_rejected"),
-            Email::Notification { .. } => template!("notification"),
-            Email::Digest { .. } => template!("digest"),
-        }
+    /// Renders the subject (one line) and both bodies.
+    pub fn render(&self) -> Result<Rendered, minijinja::Error> {
+        let env = TEMPLATES.as_ref().map_err(|e| minijinja::Error::new(e.kind(), e.to_string()))?;
+        let kind = self.kind();
+        let part = |name: &str| env.get_template(&format!("{kind}/{name}"))?.render(Serde(self));
+        let subject = part("subject.txt")?.replace(['\r', '\n'], " ");
+        Ok(Rendered { subject: subject.trim().to_owned(), text: part("body.txt")?, html: part("body.html")? })
     }
-
-    fn vars(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Email::VerifyEmail { display_name, link, hours } | Email::PasswordReset { display_name, link, hours } => {
-                vec![("display_name", display_name.clone()), ("link", link.clone()), ("hours", hours.to_string())]
-            }
-            Email::OrgVerified { org_name } => vec![("org_name", org_name.clone())],
-            Email::OrgRejected { org_name, reason } => vec![("org_name", org_name.clone()), ("reason", reason.clone())],
-            Email::Notification { title, body, link } => {
-                vec![("title", title.clone()), ("body", body.clone()), ("link", link.clone())]
-            }
-            Email::Digest { items } => vec![
-                ("count", items.len().to_string()),
-                (
-                    "items_text",
-                    items.iter().map(|i| format!("· {}  {}", i.title, i.link)).collect::<Vec<_>>().join("\n"),
-                ),
-                (
-                    "items_html",
-                    items
-                        .iter()
-                        .map(|i| format!("<li><a href=\"{}\">{}</a></li>", escape_html(&i.link), escape_html(&i.title)))
-                        .collect::<String>(),
-                ),
-            ],
-        }
-    }
-
-    pub fn render(&self) -> Rendered {
-        let template = self.template();
-        let vars = self.vars();
-        let subject = fill(template.subject, &vars, false).replace(['\r', '\n'], " ");
-        Rendered {
-            subject: subject.trim().to_owned(),
-            text: fill(template.text, &vars, false),
-            html: fill(template.html, &vars, true),
-        }
-    }
-}
-
-fn fill(template: &str, vars: &[(&'static str, String)], html: bool) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in vars {
-        let value = if html && !name.ends_with("_html") { escape_html(value) } else { value.clone() };
-        out = out.replace(&format!("{{{{{name}}}}}"), &value);
-    }
-    out
 }
 
 pub fn escape_html(s: &str) -> String {
@@ -157,14 +135,19 @@ mod tests {
                 body: "有机构请求对接".into(),
                 link: "http://x/c/1".into(),
             },
-            Email::Digest { items: vec![DigestItem { title: "钙钛矿电池".into(), link: "http://x/a/1".into() }] },
+            Email::Digest {
+                items: vec![
+                    DigestItem { title: "钙钛矿电池".into(), link: "http://x/a/1".into() },
+                    DigestItem { title: "A&B <x>".into(), link: "http://x/a/2?q=1&r=2".into() },
+                ],
+            },
         ]
     }
 
     #[test]
     fn every_placeholder_is_filled_in_every_part() {
         for email in samples() {
-            let r = email.render();
+            let r = email.render().unwrap();
             for part in [&r.subject, &r.text, &r.html] {
                 assert!(!part.contains("{{"), "{} left a placeholder: {part}", email.kind());
                 assert!(!part.is_empty());
@@ -174,10 +157,27 @@ mod tests {
 
     #[test]
     fn token_links_appear_in_both_parts_and_html_is_escaped() {
-        let r = samples()[0].render();
+        let r = samples()[0].render().unwrap();
         assert!(r.text.contains("token=abc") && r.html.contains("token=abc"));
-        let rejected = samples()[3].render();
+        assert!(r.html.contains("<a href=\"http://x/verify-email?token=abc\">"), "{}", r.html);
+        let rejected = samples()[3].render().unwrap();
         assert!(rejected.html.contains("&lt;营业执照&gt;"));
         assert!(rejected.text.contains("<营业执照>"));
+    }
+
+    #[test]
+    fn digest_lists_one_line_per_item() {
+        let r = samples()[5].render().unwrap();
+        assert_eq!(r.subject, "您订阅的新发布信息（2 条）");
+        assert!(
+            r.text.ends_with(
+                "信息：\n\n· 钙钛矿电池  http://x/a/1\n· A&B <x>  http://x/a/2?q=1&r=2\n\n科技成果转化平台\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains(
+            "<ul><li><a href=\"http://x/a/1\">钙钛矿电池</a></li><li><a href=\"http://x/a/2?q=1&amp;r=2\">A&amp;B &lt;x&gt;</a></li></ul>"
+        ));
     }
 }

@@ -2,7 +2,7 @@
 //! Chinese correctly), bilingual headers, produced page by page.
 
 use crate::db::{self, AnyConnection};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 const COLUMNS: [(&str, &str); 12] = [
     ("合同ID", "id"),
@@ -19,16 +19,31 @@ const COLUMNS: [(&str, &str); 12] = [
     ("创建时间", "created_at"),
 ];
 
-/// The BOM and the header row: `中文名 (field)` so people and programs both find columns.
-pub fn contracts_header() -> String {
-    let cells: Vec<String> = COLUMNS.iter().map(|(zh, en)| format!("{zh} ({en})")).collect();
-    format!("\u{feff}{}\r\n", cells.join(","))
+/// RFC 4180 records: CRLF line ends, a cell quoted only when it holds a comma, a quote or a
+/// line break.
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new())
 }
 
-/// Quotes a CSV cell when needed (RFC 4180) and defuses spreadsheet formulas.
-pub fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+fn finish(writer: csv::Writer<Vec<u8>>) -> AppResult<String> {
+    let bytes = writer.into_inner().map_err(|e| AppError::internal(anyhow::anyhow!("CSV buffer: {e}")))?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+/// The BOM and the header row: `中文名 (field)` so people and programs both find columns.
+pub fn contracts_header() -> AppResult<String> {
+    let mut w = writer();
+    w.write_record(COLUMNS.iter().map(|(zh, en)| format!("{zh} ({en})"))).map_err(AppError::internal)?;
+    Ok(format!("\u{feff}{}", finish(w)?))
+}
+
+/// Defuses spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@` gets a leading `'`
+/// so Excel shows it as text instead of evaluating it.
+pub fn defuse(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@']) { format!("'{value}").into() } else { value.into() }
 }
 
 /// The next page of rows after contract id `after`: (CSV text, last id or None when done).
@@ -43,7 +58,7 @@ pub fn contracts_page(c: &mut AnyConnection, after: &str, limit: i64) -> AppResu
     let name = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
     let time =
         |t: Option<chrono::NaiveDateTime>| t.map(|t| crate::db::time::from_db(t).to_rfc3339()).unwrap_or_default();
-    let mut out = String::with_capacity(rows.len() * 200);
+    let mut w = writer();
     for r in &rows {
         let cells = [
             r.id.clone(),
@@ -59,22 +74,29 @@ pub fn contracts_page(c: &mut AnyConnection, after: &str, limit: i64) -> AppResu
             time(r.registered_at),
             time(Some(r.created_at)),
         ];
-        out.push_str(&cells.iter().map(|v| cell(v)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        w.write_record(cells.iter().map(|v| defuse(v).into_owned())).map_err(AppError::internal)?;
     }
-    Ok((out, Some(last)))
+    Ok((finish(w)?, Some(last)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(cells: &[&str]) -> String {
+        let mut w = writer();
+        w.write_record(cells.iter().map(|v| defuse(v).into_owned())).unwrap();
+        finish(w).unwrap()
+    }
+
     #[test]
     fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(cell("普通"), "普通");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
-        assert!(contracts_header().starts_with('\u{feff}'));
+        assert_eq!(
+            row(&["普通", "a,b", "say \"hi\"", "=SUM(A1)", "", "two\nlines"]),
+            "普通,\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),,\"two\nlines\"\r\n"
+        );
+        let header = contracts_header().unwrap();
+        assert!(header.starts_with("\u{feff}合同ID (id),合同名称 (title),"), "{header}");
+        assert!(header.ends_with("创建时间 (created_at)\r\n"));
     }
 }

@@ -106,7 +106,7 @@ async fn protected_endpoints_need_a_valid_token() {
 
     // A token signed with the right key but expired.
     use jsonwebtoken::{EncodingKey, Header, encode};
-    let secret = app.state.settings.auth.jwt_secret.expose().to_owned();
+    let secret = secrecy::ExposeSecret::expose_secret(&app.state.settings.auth.jwt_secret).to_owned();
     let now = chrono::Utc::now().timestamp();
     let claims = json!({"sub": user.id, "role": "user", "org": null, "iat": now - 3600, "exp": now - 1800, "jti": "x"});
     let expired = encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap();

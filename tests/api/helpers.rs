@@ -196,7 +196,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDb::new();
     let files = tempfile::tempdir().expect("temp dir for files");
     let mut settings = test_settings();
-    settings.database.url = techtransfer::config::Secret::new(db.url());
+    settings.database.url = techtransfer::config::Secret::from(db.url());
     settings.storage.url = files.path().display().to_string();
     customize(&mut settings);
     let clock = Clock::adjustable();
@@ -647,8 +647,8 @@ pub async fn use_storage(settings: &mut Settings, choice: StorageChoice) {
     s.endpoint = endpoint;
     s.allow_http = true;
     s.region = "us-east-1".to_owned();
-    s.access_key_id = Some(techtransfer::config::Secret::new("testing"));
-    s.secret_access_key = Some(techtransfer::config::Secret::new("testing"));
+    s.access_key_id = Some(techtransfer::config::Secret::from("testing"));
+    s.secret_access_key = Some(techtransfer::config::Secret::from("testing"));
     s.prefix = format!("t{}", uuid::Uuid::new_v4().simple());
 }
 

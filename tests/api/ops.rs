@@ -133,3 +133,45 @@ async fn seed_demo_fills_every_role_and_synthetic_listings() {
     let again = app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0));
     assert!(again.is_err());
 }
+
+/// The voucher journey the README names works for the demo accounts it names: `enterprise1`
+/// (small) applies to the seeded program, whose window is open today; a large enterprise is
+/// refused; `enterprise2` holds a voucher that a service provider redeems.
+#[tokio::test]
+async fn demo_accounts_can_walk_the_voucher_journey() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let passwords = app.state.passwords.clone();
+    let now = app.clock.now();
+    app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0)).expect("seed");
+    let login = |who: &'static str| {
+        let app = &app;
+        async move {
+            let email = format!("{who}@demo.techtransfer.cn");
+            let res = app.login(&email, techtransfer::demo::DEMO_PASSWORD).await.expect(200);
+            res["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+
+    let small = login("enterprise1").await;
+    let programs = app.get("/voucher-programs", Some(&small)).await.expect(200);
+    let program = programs["items"].as_array().unwrap().first().expect("a seeded voucher program").clone();
+    let id = program["id"].as_str().unwrap();
+    let body = json!({"requested_fen": 1_000_000, "purpose": "委托检测废水处理样品", "service_category": "inspection_testing"});
+    let path = format!("/voucher-programs/{id}/applications");
+    app.post(&path, Some(&small), &body).await.expect(201);
+
+    let large = login("enterprise4").await;
+    app.post(&path, Some(&large), &body).await.problem(403, "forbidden");
+
+    let holder = login("enterprise2").await;
+    let vouchers = app.get("/vouchers", Some(&holder)).await.expect(200);
+    let code = vouchers["items"][0]["code"].as_str().expect("enterprise2 holds a voucher").to_owned();
+    let provider = login("service-provider1").await;
+    let redemption = json!({"voucher_code": code, "service_fee_fen": 400_000, "invoice_no": "FP-DEMO-1", "description": "菌剂活性检测"});
+    app.post("/voucher-redemptions", Some(&provider), &redemption).await.expect(201);
+
+    let admin = app.login(techtransfer::demo::ADMIN_EMAIL, techtransfer::demo::ADMIN_PASSWORD).await.expect(200);
+    let waiting = app.get("/voucher-applications?status=submitted", admin["access_token"].as_str()).await.expect(200);
+    assert!(waiting["items"].as_array().unwrap().len() >= 2, "{waiting}");
+}

@@ -91,10 +91,12 @@ impl World {
     }
 
     fn spawn(&self, port: u16, log: &Path) -> Child {
+        // The server logs to stdout (JSON lines) and panics to stderr: both go to the log file
+        // that `Server::errors` reads.
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
         self.command(port)
             .arg("serve")
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("log file")))
             .stderr(Stdio::from(log))
             .spawn()
             .expect("start the server")
@@ -138,6 +140,34 @@ impl Server {
             child.kill().expect("kill -9");
             child.wait().expect("reap");
         }
+    }
+
+    /// Sends a signal (`INT`, `TERM`) to the server process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().expect("run kill");
+        assert!(status.success(), "kill -{name} {pid} failed");
+    }
+
+    /// Waits for the server process to exit by itself and returns how it ended.
+    pub async fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("a running server");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server on port {} still running {limit:?} after the signal; log:\n{}", self.port, self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     async fn wait_ready(&self, limit: Duration) {

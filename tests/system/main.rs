@@ -8,6 +8,7 @@ mod crash;
 mod harness;
 mod postgres_restart;
 mod scale_out;
+mod shutdown;
 
 /// Held by every system test so they never overlap.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

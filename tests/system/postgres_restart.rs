@@ -38,12 +38,17 @@ impl Drop for RestartOnDrop {
     }
 }
 
+/// Stops and starts the machine's PostgreSQL cluster, hence ignored unless asked for
+/// (`.ci/run` runs it): `TT_TEST_BACKEND=postgres TT_TEST_PG_RESTART=1 cargo test --test system
+/// -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "stops PostgreSQL: needs TT_TEST_BACKEND=postgres and TT_TEST_PG_RESTART=1"]
 async fn postgres_restart_under_load_is_survived_without_a_server_restart() {
-    if !on_postgres() || std::env::var("TT_TEST_PG_RESTART").as_deref() != Ok("1") {
-        eprintln!("skipped: needs TT_TEST_BACKEND=postgres and TT_TEST_PG_RESTART=1");
-        return;
-    }
+    assert!(
+        on_postgres() && std::env::var("TT_TEST_PG_RESTART").as_deref() == Ok("1"),
+        "this test stops PostgreSQL: run it with TT_TEST_BACKEND=postgres TT_TEST_PG_RESTART=1, or leave it ignored \
+         (--skip postgres_restart)"
+    );
     let _serial = crate::SERIAL.lock().await;
     let world = World::seeded(0);
     let server = world.start().await;

@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 
 use crate::harness::{Api, World, apply, eventually, on_postgres, voucher_program};
 
+/// Two instances need a database both can reach: PostgreSQL only, hence ignored unless asked
+/// for: `TT_TEST_BACKEND=postgres cargo test --test system -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: TT_TEST_BACKEND=postgres, run with --ignored"]
 async fn two_instances_on_one_database_agree() {
-    if !on_postgres() {
-        eprintln!("skipped: scale-out needs TT_TEST_BACKEND=postgres");
-        return;
-    }
+    assert!(on_postgres(), "scale-out is a PostgreSQL deployment: run it with TT_TEST_BACKEND=postgres");
     let _serial = crate::SERIAL.lock().await;
     let world = World::seeded(0);
     let (a, b) = (world.start().await, world.start().await);
