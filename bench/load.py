@@ -162,6 +162,7 @@ def main():
             "TT__LOG__LEVEL": "warn",
             "TT__MAIL__TRANSPORT": "log",
             "TT__AUTH__LOGIN_PER_IP_PER_MINUTE": "100000000",
+            "TT__AUTH__RATE_LIMITS": "off",
             "TT__JOBS__INTERVAL_SECS": "5",
         }
     )

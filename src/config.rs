@@ -80,6 +80,18 @@ pub struct ServerSettings {
     /// Origins allowed by CORS; empty means no CORS headers at all (same-origin clients only).
     #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded`
+    /// headers name the client; empty means the socket peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// When set, `GET /metrics` answers only with `Authorization: Bearer <token>` (404
+    /// otherwise). Production requires it or `metrics_public = true`.
+    #[serde(default)]
+    pub metrics_token: Option<Secret>,
+    /// Acknowledges that `/metrics` is reachable only from a private network (a listener bound
+    /// to loopback or behind a proxy that hides the path), so no token is needed in production.
+    #[serde(default)]
+    pub metrics_public: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,12 +114,33 @@ pub struct AuthSettings {
     pub refresh_token_days: i64,
     pub email_token_hours: i64,
     pub login_per_ip_per_minute: u32,
+    pub register_per_ip_per_minute: u32,
+    pub password_reset_per_ip_per_minute: u32,
+    pub password_reset_confirm_per_ip_per_minute: u32,
+    pub verify_email_per_ip_per_minute: u32,
+    /// `off` disables every per-IP limit above (load tests); refused in production. The
+    /// per-account login lockout is not a rate limit and stays on.
+    pub rate_limits: Switch,
+    /// At most one password-reset email per account in this many minutes.
+    pub password_reset_interval_minutes: i64,
+    /// Password hashes (and verifications) computed at once; 0 means one per CPU core.
+    pub hash_concurrency: usize,
+    /// Hashing requests that may wait for a turn; beyond them the answer is 503.
+    pub hash_queue: usize,
     pub account_lock_failures: u32,
     pub account_lock_minutes: i64,
     /// argon2id memory cost in KiB, iterations and lanes.
     pub argon2_m_kib: u32,
     pub argon2_t: u32,
     pub argon2_p: u32,
+}
+
+/// An on/off setting (`on` | `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -251,6 +284,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("server.trusted_proxies")
                     .try_parsing(true),
             );
         let mut settings: Settings = builder.build()?.try_deserialize()?;
@@ -274,7 +308,17 @@ impl Settings {
                 self.mail.transport == MailTransportKind::Smtp,
                 "TT_ENV=production needs TT__MAIL__TRANSPORT=smtp"
             );
+            anyhow::ensure!(self.auth.rate_limits == Switch::On, "TT_ENV=production refuses TT__AUTH__RATE_LIMITS=off");
+            anyhow::ensure!(
+                self.server.metrics_token.is_some() || self.server.metrics_public,
+                "TT_ENV=production needs TT__SERVER__METRICS_TOKEN (or TT__SERVER__METRICS_PUBLIC=true when /metrics is reachable only from a private network)"
+            );
         }
+        crate::api::client_ip::parse_proxies(&self.server.trusted_proxies)?;
+        anyhow::ensure!(
+            self.auth.password_reset_interval_minutes >= 0,
+            "auth.password_reset_interval_minutes must not be negative"
+        );
         anyhow::ensure!(self.auth.jwt_secret.expose_secret().len() >= 32, "auth.jwt_secret must be at least 32 bytes");
         anyhow::ensure!(self.auth.access_token_secs > 0, "auth.access_token_secs must be positive");
         anyhow::ensure!(self.database.pool_max_size > 0, "database.pool_max_size must be positive");

@@ -18,7 +18,7 @@ use crate::api;
 use crate::api::extract::{BodyLimit, path_config, problem_for_plain_errors, query_config, refuse_nul_in_url};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHashing;
-use crate::auth::rate_limit::IpLimiter;
+use crate::auth::rate_limit::AuthLimits;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, Db};
@@ -80,7 +80,8 @@ impl Application {
             mailer: Mailer::from_settings(&settings.mail)?,
             jwt: JwtKeys::new(settings.auth.jwt_secret.expose_secret(), settings.auth.access_token_secs),
             passwords: PasswordHashing::new(&settings.auth)?,
-            login_limiter: Arc::new(IpLimiter::new(settings.auth.login_per_ip_per_minute)),
+            limits: Arc::new(AuthLimits::new(&settings.auth)),
+            proxies: Arc::new(crate::api::client_ip::parse_proxies(&settings.server.trusted_proxies)?),
             search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
             answers: Arc::new(crate::state::Answers::new(settings.search.result_cache_entries)),
             storage: crate::storage::Storage::from_settings(&settings.storage)?,

@@ -6,7 +6,7 @@ use actix_web::web::Bytes;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHashing;
-use crate::auth::rate_limit::IpLimiter;
+use crate::auth::rate_limit::AuthLimits;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -24,7 +24,9 @@ pub struct AppState {
     pub mailer: Mailer,
     pub jwt: JwtKeys,
     pub passwords: PasswordHashing,
-    pub login_limiter: Arc<IpLimiter>,
+    pub limits: Arc<AuthLimits>,
+    /// Reverse proxies whose forwarding headers name the client (`server.trusted_proxies`).
+    pub proxies: Arc<Vec<crate::api::client_ip::Net>>,
     pub search: Arc<SearchIndex>,
     pub answers: Arc<Answers>,
     pub storage: crate::storage::Storage,

@@ -4,14 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::client_ip::client_ip;
 use super::extract::{ApiJson, AuthUser};
 use super::openapi::problems::*;
 use super::users::UserView;
-use crate::db::blocking;
+use crate::auth::rate_limit::Limited;
 use crate::domain::account::{check_password, normalize_email};
 use crate::domain::error::{ErrorCode, Validator};
 use crate::error::{AppError, AppResult};
-use crate::service::accounts::{self, NewAccount, RefreshOutcome};
+use crate::service::accounts::{self, LoginAdmission, LoginCompletion, NewAccount, RefreshOutcome};
 use crate::service::load_actor;
 use crate::state::AppState;
 
@@ -64,11 +65,22 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
+/// Counts the request against its per-IP limit (429 with `Retry-After` once spent).
+fn limit(state: &AppState, req: &HttpRequest, endpoint: Limited) -> AppResult<()> {
+    state.limits.check(endpoint, client_ip(req, &state.proxies), state.clock.now())
+}
+
 /// Create an account; a verification email is sent.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 400, response = BadRequest),
-        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
-pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>) -> AppResult<HttpResponse> {
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests), (status = 503, response = ServiceUnavailable)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<RegisterRequest>,
+) -> AppResult<HttpResponse> {
+    limit(&state, &req, Limited::Register)?;
     let body = body.into_inner();
     let mut v = Validator::new();
     let email = normalize_email(&body.email);
@@ -77,9 +89,7 @@ pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>
     v.text("display_name", &body.display_name, 100);
     v.finish()?;
     let email = email.unwrap_or_default();
-    let passwords = state.passwords.clone();
-    let password = body.password;
-    let password_hash = blocking(move || passwords.hash(&password).map_err(AppError::internal)).await?;
+    let password_hash = state.passwords.admit()?.hash(body.password).await?;
     let input = NewAccount { email, password_hash, display_name: body.display_name.trim().to_owned() };
     let now = state.clock.now();
     let actor = state
@@ -94,8 +104,14 @@ pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>
 
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
-    responses((status = 200, body = UserView), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
-pub async fn verify_email(state: web::Data<AppState>, body: ApiJson<TokenRequest>) -> AppResult<HttpResponse> {
+    responses((status = 200, body = UserView), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests)))]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<TokenRequest>,
+) -> AppResult<HttpResponse> {
+    limit(&state, &req, Limited::VerifyEmail)?;
     let token = body.into_inner().token;
     let now = state.clock.now();
     let actor = state
@@ -109,51 +125,44 @@ pub async fn verify_email(state: web::Data<AppState>, body: ApiJson<TokenRequest
 }
 
 /// Log in with email and password. Unknown email and wrong password are the same 401.
+/// After `auth.account_lock_failures` failures the account's logins answer 429 for
+/// `auth.account_lock_minutes`, the right password included.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable), (status = 429, response = TooManyRequests)))]
+        (status = 422, response = Unprocessable), (status = 429, response = TooManyRequests),
+        (status = 503, response = ServiceUnavailable)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
+    limit(&state, &req, Limited::Login)?;
     let body = body.into_inner();
-    let now = state.clock.now();
-    if let Some(ip) = req.peer_addr().map(|a| a.ip())
-        && let Err(retry_after_secs) = state.login_limiter.check(ip, now)
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs,
-            detail: "too many login attempts from this address; try again later".to_owned(),
-        });
-    }
     let email = normalize_email(&body.email).unwrap_or_else(|| body.email.trim().to_lowercase());
-    let check = {
-        let email = email.clone();
-        state.db.read(move |c| accounts::check_login(c, &email, now)).await?
-    };
-    if let Some(secs) = check.locked_for {
-        return Err(locked(secs));
-    }
-    let passwords = state.passwords.clone();
-    let password = body.password;
-    let stored = check.user.as_ref().map(|u| u.password_hash.clone());
-    let ok = blocking(move || {
-        Ok(match stored {
-            Some(phc) => passwords.verify(&password, &phc),
-            None => {
-                passwords.verify_dummy(&password);
-                false
-            }
-        })
-    })
-    .await?;
+    // A place in the hashing queue first: a 503 there must not spend one of the account's
+    // attempts.
+    let ticket = state.passwords.admit()?;
     let auth = state.settings.auth.clone();
-    match (ok, check.user) {
+    let now = state.clock.now();
+    let admission = {
+        let (email, auth) = (email.clone(), auth.clone());
+        state.db.tx(move |c| accounts::begin_login(c, &email, &auth, now)).await?
+    };
+    let user = match admission {
+        LoginAdmission::Locked(secs) => return Err(locked(secs)),
+        LoginAdmission::Admitted(user) => user,
+    };
+    let ok = ticket.verify(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let now = state.clock.now();
+    match (ok, user) {
         (true, Some(user)) => {
-            let (user, refresh) = state.db.tx(move |c| accounts::complete_login(c, &user.id, &auth, now)).await?;
-            Ok(HttpResponse::Ok().json(token_pair(&state, &user, refresh)?))
+            match state.db.tx(move |c| accounts::complete_login(c, &user.id, &email, &auth, now)).await? {
+                LoginCompletion::Done { user, refresh_token } => {
+                    Ok(HttpResponse::Ok().json(token_pair(&state, &user, refresh_token)?))
+                }
+                LoginCompletion::Locked(secs) => Err(locked(secs)),
+            }
         }
         _ => {
             let locked_now = state.db.tx(move |c| accounts::record_login_failure(c, &email, &auth, now)).await?;
@@ -220,36 +229,52 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Ask for a password-reset email. Always 202, whether or not the account exists.
+/// Ask for a password-reset email. Always 202, whether or not the account exists; at most one
+/// email per account every `auth.password_reset_interval_minutes`, and each new link
+/// replaces the older ones.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
-    responses((status = 202, description = "Accepted"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
+    responses((status = 202, description = "Accepted"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests)))]
 pub async fn password_reset(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
+    limit(&state, &req, Limited::PasswordReset)?;
     let now = state.clock.now();
     if let Some(email) = normalize_email(&body.into_inner().email) {
-        state.db.tx(move |c| accounts::request_password_reset(c, &email, now)).await?;
+        let auth = state.settings.auth.clone();
+        state.db.tx(move |c| accounts::request_password_reset(c, &email, &auth, now)).await?;
     }
     Ok(HttpResponse::Accepted().finish())
 }
 
 /// Set a new password with the token from the reset email; every session is logged out.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
-    responses((status = 204, description = "Password changed"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable)))]
+    responses((status = 204, description = "Password changed"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests), (status = 503, response = ServiceUnavailable)))]
 pub async fn password_reset_confirm(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<PasswordResetConfirm>,
 ) -> AppResult<HttpResponse> {
+    limit(&state, &req, Limited::PasswordResetConfirm)?;
     let body = body.into_inner();
     let mut v = Validator::new();
     check_password(&mut v, "new_password", &body.new_password);
     v.finish()?;
-    let passwords = state.passwords.clone();
-    let password = body.new_password;
-    let hash = blocking(move || passwords.hash(&password).map_err(AppError::internal)).await?;
+    // The token is checked before the new password is hashed: a made-up token costs one
+    // indexed read, not an argon2 hash.
     let now = state.clock.now();
-    let token = body.token;
+    let token = body.token.trim().to_owned();
+    let usable = {
+        let token = token.clone();
+        state.db.read(move |c| accounts::password_reset_token_usable(c, &token, now)).await?
+    };
+    if !usable {
+        return Err(AppError::field("token", "invalid, expired or already used"));
+    }
+    let hash = state.passwords.admit()?.hash(body.new_password).await?;
     state.db.tx(move |c| accounts::confirm_password_reset(c, token.trim(), &hash, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

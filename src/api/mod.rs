@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod challenges;
+pub mod client_ip;
 pub mod connections;
 pub mod contracts;
 pub mod extract;

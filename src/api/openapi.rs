@@ -175,6 +175,6 @@ pub mod problems {
         PayloadTooLarge => "The body is larger than the configured limit (`payload_too_large`)";
         UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`)";
         TooManyRequests => "Rate limited (`rate_limited`); see the Retry-After header";
-        ServiceUnavailable => "The database is unreachable or the pool is exhausted (`service_unavailable`)";
+        ServiceUnavailable => "The database is unreachable, the pool is exhausted, or too much work is queued (`service_unavailable`); see the Retry-After header";
     }
 }

@@ -43,10 +43,27 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", backend: state.db.backend() }))
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. With `server.metrics_token` set (production requires it, or a
+/// private port), only `Authorization: Bearer <token>` gets an answer; others get 404.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 404, description = "A metrics token is configured and the request did not present it",
+            body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> AppResult<HttpResponse> {
+    if let Some(token) = &state.settings.server.metrics_token {
+        use sha2::{Digest, Sha256};
+        let presented = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Digests are compared, so the comparison's timing says nothing about the token.
+        let expected = Sha256::digest(secrecy::ExposeSecret::expose_secret(token).as_bytes());
+        if Sha256::digest(presented.trim().as_bytes()) != expected {
+            return Err(AppError::not_found("resource"));
+        }
+    }
     let (pool_connections, pool_idle, pool_max) = state.db.pool_state();
     let (jobs_pending, jobs_failed) = crate::jobs::queue_depth(&state.db).await.unwrap_or((-1, -1));
     let audit_pending = state.db.read(crate::service::audit::pending).await.unwrap_or(-1);

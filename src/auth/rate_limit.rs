@@ -1,11 +1,81 @@
-//! Per-client-IP login limiter: a fixed one-minute window per address, in memory (each
-//! instance limits its own traffic; per-account locking is in the database).
+//! Per-client-IP limits on the unauthenticated account endpoints: a fixed one-minute window
+//! per address, in memory (each instance limits its own traffic; the per-account login
+//! lockout is in the database). IPv6 clients are counted per /64, the block one subscriber
+//! usually holds, so rotating addresses inside it buys nothing.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+
+use crate::config::{AuthSettings, Switch};
+use crate::error::{AppError, AppResult};
+
+/// The endpoints that are limited per client IP, each with its own budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Login,
+    Register,
+    PasswordReset,
+    PasswordResetConfirm,
+    VerifyEmail,
+}
+
+/// One limiter per [`Limited`] endpoint, or none at all when `auth.rate_limits = off`.
+pub struct AuthLimits {
+    enabled: bool,
+    login: IpLimiter,
+    register: IpLimiter,
+    reset: IpLimiter,
+    reset_confirm: IpLimiter,
+    verify_email: IpLimiter,
+}
+
+impl AuthLimits {
+    pub fn new(auth: &AuthSettings) -> Self {
+        Self {
+            enabled: auth.rate_limits == Switch::On,
+            login: IpLimiter::new(auth.login_per_ip_per_minute),
+            register: IpLimiter::new(auth.register_per_ip_per_minute),
+            reset: IpLimiter::new(auth.password_reset_per_ip_per_minute),
+            reset_confirm: IpLimiter::new(auth.password_reset_confirm_per_ip_per_minute),
+            verify_email: IpLimiter::new(auth.verify_email_per_ip_per_minute),
+        }
+    }
+
+    /// Counts one request to `endpoint` from `ip`: 429 `rate_limited` with `Retry-After` once
+    /// the address has spent its minute's budget.
+    pub fn check(&self, endpoint: Limited, ip: Option<IpAddr>, now: DateTime<Utc>) -> AppResult<()> {
+        let Some(ip) = ip.filter(|_| self.enabled) else { return Ok(()) };
+        let limiter = match endpoint {
+            Limited::Login => &self.login,
+            Limited::Register => &self.register,
+            Limited::PasswordReset => &self.reset,
+            Limited::PasswordResetConfirm => &self.reset_confirm,
+            Limited::VerifyEmail => &self.verify_email,
+        };
+        limiter.check(ip, now).map_err(|retry_after_secs| AppError::RateLimited {
+            retry_after_secs,
+            detail: "too many requests from this address; try again later".to_owned(),
+        })
+    }
+}
+
+/// The key an address is counted under: itself for IPv4, its /64 block for IPv6.
+fn bucket(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
+}
 
 pub struct IpLimiter {
     per_minute: u32,
@@ -26,7 +96,7 @@ impl IpLimiter {
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| now - *start < chrono::Duration::minutes(1));
         }
-        let entry = windows.entry(ip).or_insert((now, 0));
+        let entry = windows.entry(bucket(ip)).or_insert((now, 0));
         if now - entry.0 >= chrono::Duration::minutes(1) {
             *entry = (now, 0);
         }
@@ -56,5 +126,17 @@ mod tests {
         assert!(matches!(retry, Some(s) if (1..=60).contains(&s)));
         assert!(limiter.check(other, t0).is_ok(), "other addresses are independent");
         assert!(limiter.check(ip, t0 + chrono::Duration::seconds(61)).is_ok(), "a new minute resets");
+    }
+
+    #[test]
+    fn ipv6_is_counted_per_64_block() {
+        let limiter = IpLimiter::new(1);
+        let t0 = Utc::now();
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap_or(IpAddr::from([0u8; 16]));
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap_or(IpAddr::from([0u8; 16]));
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0u8; 16]));
+        assert!(limiter.check(a, t0).is_ok());
+        assert!(limiter.check(b, t0).is_err(), "same /64");
+        assert!(limiter.check(c, t0).is_ok(), "another /64");
     }
 }

@@ -82,6 +82,35 @@ diesel::table! {
         failures -> Integer,
         window_start -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+        pending -> Integer,
+    }
+}
+
+diesel::table! {
+    org_invitations (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        org_role -> Text,
+        status -> Text,
+        invited_by -> Text,
+        expires_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotent_requests (user_id, method, path, key) {
+        user_id -> Text,
+        method -> Text,
+        path -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
     }
 }
 

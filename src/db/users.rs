@@ -185,6 +185,46 @@ pub fn insert_email_token(
     Ok(())
 }
 
+/// Whether `token_hash` is an unused, unexpired token of `purpose` (a cheap check made before
+/// expensive work; [`consume_email_token`] stays the authority).
+pub fn email_token_usable(
+    c: &mut AnyConnection,
+    purpose: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let n: i64 = email_tokens::table
+        .filter(email_tokens::token_hash.eq(token_hash))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(to_db(now)))
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
+}
+
+/// Marks every unused token of `purpose` of the user as used (a newer one replaces them).
+pub fn retire_email_tokens(c: &mut AnyConnection, user_id: &str, purpose: &str, now: DateTime<Utc>) -> AppResult<()> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user_id))
+            .filter(email_tokens::purpose.eq(purpose))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(to_db(now)))
+    .execute(c)?;
+    Ok(())
+}
+
+/// When the newest token of `purpose` was minted for the user.
+pub fn last_email_token_at(c: &mut AnyConnection, user_id: &str, purpose: &str) -> AppResult<Option<NaiveDateTime>> {
+    Ok(email_tokens::table
+        .filter(email_tokens::user_id.eq(user_id))
+        .filter(email_tokens::purpose.eq(purpose))
+        .select(diesel::dsl::max(email_tokens::created_at))
+        .first(c)?)
+}
+
 /// Consumes an unused, unexpired token of `purpose`; returns its user id.
 pub fn consume_email_token(
     c: &mut AnyConnection,
@@ -212,33 +252,48 @@ pub fn consume_email_token(
 #[derive(Debug, Clone, Queryable)]
 pub struct ThrottleRow {
     pub email: String,
+    /// Attempts counted in the current window (in flight or failed).
     pub failures: i32,
     pub window_start: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
+    /// Attempts counted whose password check has not finished yet.
+    pub pending: i32,
 }
 
-pub fn throttle(c: &mut AnyConnection, email: &str) -> AppResult<Option<ThrottleRow>> {
-    Ok(login_throttle::table.find(email).first(c).optional()?)
+/// The throttle row of `email`, created when missing, locked until the transaction ends: an
+/// atomic upsert then `FOR UPDATE` on PostgreSQL (two first attempts cannot both insert);
+/// on SQLite the write transaction already holds the database's write lock.
+pub fn lock_throttle(c: &mut AnyConnection, email: &str, now: DateTime<Utc>) -> AppResult<ThrottleRow> {
+    use diesel::sql_types::{Text, Timestamp};
+    const UPSERT: &str = "INSERT INTO login_throttle (email, failures, window_start, locked_until, pending) \
+                          VALUES ($1, 0, $2, NULL, 0) ON CONFLICT (email) DO NOTHING";
+    match c {
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query(UPSERT).bind::<Text, _>(email).bind::<Timestamp, _>(to_db(now)).execute(pg)?;
+            diesel::sql_query("SELECT email FROM login_throttle WHERE email = $1 FOR UPDATE")
+                .bind::<Text, _>(email)
+                .execute(pg)?;
+        }
+        AnyConnection::Sqlite(lite) => {
+            diesel::sql_query(UPSERT.replace("$1", "?").replace("$2", "?"))
+                .bind::<Text, _>(email)
+                .bind::<Timestamp, _>(to_db(now))
+                .execute(lite)?;
+        }
+    }
+    Ok(login_throttle::table.find(email).first(c)?)
 }
 
+/// Writes back a row read by [`lock_throttle`].
 pub fn save_throttle(c: &mut AnyConnection, row: &ThrottleRow) -> AppResult<()> {
-    let updated = diesel::update(login_throttle::table.find(&row.email))
+    diesel::update(login_throttle::table.find(&row.email))
         .set((
             login_throttle::failures.eq(row.failures),
             login_throttle::window_start.eq(row.window_start),
             login_throttle::locked_until.eq(row.locked_until),
+            login_throttle::pending.eq(row.pending),
         ))
         .execute(c)?;
-    if updated == 0 {
-        diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::email.eq(&row.email),
-                login_throttle::failures.eq(row.failures),
-                login_throttle::window_start.eq(row.window_start),
-                login_throttle::locked_until.eq(row.locked_until),
-            ))
-            .execute(c)?;
-    }
     Ok(())
 }
 

@@ -75,6 +75,10 @@ pub fn mint_email_token(
     if purpose == EmailPurpose::VerifyEmail && user.status != UserStatus::Unverified.as_str() {
         return Ok(None);
     }
+    // A new reset token replaces the older ones: only the newest email's link works.
+    if purpose == EmailPurpose::PasswordReset {
+        db::users::retire_email_tokens(c, &user.id, purpose.as_str(), now)?;
+    }
     let token = tokens::generate();
     let expires = now + Duration::hours(settings.email_token_hours);
     db::users::insert_email_token(c, &user.id, purpose.as_str(), &tokens::hash(&token), expires, now)?;
@@ -100,64 +104,115 @@ pub fn verify_email(c: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> A
     Ok(user_id)
 }
 
-/// What the first step of a login found.
-pub struct LoginCheck {
-    pub user: Option<UserRow>,
-    /// Seconds until the email's lock ends, when it is locked.
-    pub locked_for: Option<i64>,
+/// The first step of a login, taken before the password is checked.
+pub enum LoginAdmission {
+    /// The account's logins are locked (or its attempt budget is spent) for this many seconds.
+    Locked(i64),
+    /// The attempt is counted; the user, when the email belongs to an enabled account.
+    Admitted(Option<Box<UserRow>>),
 }
 
-pub fn check_login(c: &mut AnyConnection, email: &str, now: DateTime<Utc>) -> AppResult<LoginCheck> {
-    let locked_for = db::users::throttle(c, email)?
-        .and_then(|t| t.locked_until)
-        .map(from_db)
-        .filter(|until| *until > now)
-        .map(|until| (until - now).num_seconds().max(1));
+/// How a login whose password matched ends.
+pub enum LoginCompletion {
+    Done {
+        user: Box<UserRow>,
+        refresh_token: String,
+    },
+    /// Failures counted while the password was being checked locked the account.
+    Locked(i64),
+}
+
+fn lock_window(settings: &AuthSettings) -> Duration {
+    Duration::minutes(settings.account_lock_minutes)
+}
+
+fn locked_for(row: &ThrottleRow, now: DateTime<Utc>) -> Option<i64> {
+    row.locked_until.map(from_db).filter(|until| *until > now).map(|until| (until - now).num_seconds().max(1))
+}
+
+/// Counts a login attempt for `email` before its password is checked, atomically with the
+/// lockout decision (the throttle row is locked): attempts in flight count like failures,
+/// so a burst of parallel attempts evaluates at most `account_lock_failures` passwords, and
+/// the rest are refused without touching argon2.
+pub fn begin_login(
+    c: &mut AnyConnection,
+    email: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<LoginAdmission> {
+    let mut row = db::users::lock_throttle(c, email, now)?;
+    if let Some(secs) = locked_for(&row, now) {
+        return Ok(LoginAdmission::Locked(secs));
+    }
+    let window = lock_window(settings);
+    if from_db(row.window_start) + window <= now {
+        row.failures = 0;
+        row.pending = 0;
+        row.window_start = to_db(now);
+        row.locked_until = None;
+    }
+    if row.failures >= settings.account_lock_failures as i32 {
+        let secs = (from_db(row.window_start) + window - now).num_seconds().max(1);
+        return Ok(LoginAdmission::Locked(secs));
+    }
+    row.failures += 1;
+    row.pending += 1;
+    db::users::save_throttle(c, &row)?;
     let user = db::users::find_by_email(c, email)?.filter(|u| u.status != UserStatus::Disabled.as_str());
-    Ok(LoginCheck { user, locked_for })
+    Ok(LoginAdmission::Admitted(user.map(Box::new)))
 }
 
-/// Records a failed attempt for `email`; returns the lock length when this failure locks it.
+/// Ends an admitted attempt whose password did not match; returns the lock length when the
+/// account is (now) locked.
 pub fn record_login_failure(
     c: &mut AnyConnection,
     email: &str,
     settings: &AuthSettings,
     now: DateTime<Utc>,
 ) -> AppResult<Option<i64>> {
-    let window = Duration::minutes(settings.account_lock_minutes);
-    let mut row = db::users::throttle(c, email)?.unwrap_or(ThrottleRow {
-        email: email.to_owned(),
-        failures: 0,
-        window_start: to_db(now),
-        locked_until: None,
-    });
-    if from_db(row.window_start) + window <= now {
-        row.failures = 0;
-        row.window_start = to_db(now);
-    }
-    row.failures += 1;
-    let mut locked = None;
-    if row.failures >= settings.account_lock_failures as i32 {
-        row.locked_until = Some(to_db(now + window));
-        row.failures = 0;
-        row.window_start = to_db(now);
-        locked = Some(window.num_seconds());
-    }
+    let mut row = db::users::lock_throttle(c, email, now)?;
+    row.pending = (row.pending - 1).max(0);
+    let locked = match locked_for(&row, now) {
+        Some(secs) => Some(secs),
+        None if row.failures >= settings.account_lock_failures as i32 => {
+            let window = lock_window(settings);
+            row.locked_until = Some(to_db(now + window));
+            row.failures = 0;
+            row.window_start = to_db(now);
+            Some(window.num_seconds())
+        }
+        None => None,
+    };
     db::users::save_throttle(c, &row)?;
     Ok(locked)
 }
 
-/// A successful login: clears the failure count and opens a new refresh-token family.
+/// Ends an admitted attempt whose password matched: refused while the account is locked
+/// (failures counted meanwhile may have locked it), otherwise a new refresh-token family.
+/// A success clears the count unless other attempts are still in flight (then they were made
+/// together with it, and the burst keeps its budget).
 pub fn complete_login(
     c: &mut AnyConnection,
     user_id: &str,
+    email: &str,
     settings: &AuthSettings,
     now: DateTime<Utc>,
-) -> AppResult<(UserRow, String)> {
+) -> AppResult<LoginCompletion> {
+    let mut row = db::users::lock_throttle(c, email, now)?;
+    row.pending = (row.pending - 1).max(0);
+    if let Some(secs) = locked_for(&row, now) {
+        db::users::save_throttle(c, &row)?;
+        return Ok(LoginCompletion::Locked(secs));
+    }
+    if row.pending == 0 {
+        row.failures = 0;
+        row.window_start = to_db(now);
+        row.locked_until = None;
+    }
+    db::users::save_throttle(c, &row)?;
     let user = db::users::find(c, user_id)?.ok_or_else(|| AppError::not_found("user"))?;
-    db::users::clear_throttle(c, &user.email)?;
-    let refresh = new_refresh_token(c, &user.id, &new_id(), settings, now)?;
-    Ok((user, refresh))
+    let refresh_token = new_refresh_token(c, &user.id, &new_id(), settings, now)?;
+    Ok(LoginCompletion::Done { user: Box::new(user), refresh_token })
 }
 
 fn new_refresh_token(
@@ -228,11 +283,34 @@ pub fn logout(c: &mut AnyConnection, actor_id: &str, token: &str) -> AppResult<(
     Ok(())
 }
 
-pub fn request_password_reset(c: &mut AnyConnection, email: &str, now: DateTime<Utc>) -> AppResult<()> {
-    if let Some(user) = db::users::find_by_email(c, email)?.filter(|u| u.status != UserStatus::Disabled.as_str()) {
-        jobs::enqueue(c, &Job::SendAccountEmail { user_id: user.id, purpose: EmailPurpose::PasswordReset }, now)?;
+/// Queues a reset email for `email`'s account, at most one per
+/// `auth.password_reset_interval_minutes` (a request within that time after the last email,
+/// or while one waits to be sent, does nothing). The caller answers the same either way.
+pub fn request_password_reset(
+    c: &mut AnyConnection,
+    email: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(user) = db::users::find_by_email(c, email)?.filter(|u| u.status != UserStatus::Disabled.as_str()) else {
+        return Ok(());
+    };
+    let purpose = EmailPurpose::PasswordReset;
+    let interval = Duration::minutes(settings.password_reset_interval_minutes);
+    if let Some(last) = db::users::last_email_token_at(c, &user.id, purpose.as_str())?
+        && from_db(last) + interval > now
+    {
+        return Ok(());
     }
-    Ok(())
+    // One waiting job per account: the key makes a second enqueue a no-op until it has run.
+    let key = format!("password_reset:{}", user.id);
+    jobs::schedule(c, &Job::SendAccountEmail { user_id: user.id, purpose }, now, &key)
+}
+
+/// Whether `token` could reset a password right now: the cheap check made before the new
+/// password is hashed.
+pub fn password_reset_token_usable(c: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    db::users::email_token_usable(c, EmailPurpose::PasswordReset.as_str(), &tokens::hash(token), now)
 }
 
 pub fn confirm_password_reset(
@@ -245,6 +323,7 @@ pub fn confirm_password_reset(
         .ok_or_else(bad_email_token)?;
     let user = db::users::find(c, &user_id)?.ok_or_else(bad_email_token)?;
     db::users::set_password(c, &user_id, password_hash, now)?;
+    db::users::retire_email_tokens(c, &user_id, EmailPurpose::PasswordReset.as_str(), now)?;
     db::users::revoke_all_for_user(c, &user_id)?;
     db::users::clear_throttle(c, &user.email)?;
     // Following a link sent to the address proves it, like verification does.

@@ -3,6 +3,7 @@
 // Tests fail by panicking; unwrap/expect are the assertion style here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod accounts;
 mod challenges;
 mod connections;

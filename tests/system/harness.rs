@@ -65,6 +65,7 @@ impl World {
             .env("TT__AUTH__ARGON2_M_KIB", "1024")
             .env("TT__AUTH__ARGON2_T", "1")
             .env("TT__AUTH__LOGIN_PER_IP_PER_MINUTE", "1000000")
+            .env("TT__AUTH__RATE_LIMITS", "off")
             .env("TT__JOBS__INTERVAL_SECS", "1")
             .env("TT__JOBS__LEASE_SECS", "2")
             .env("TT__SEARCH__CATCHUP_SECS", "1")

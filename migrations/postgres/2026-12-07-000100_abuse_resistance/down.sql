@@ -1,0 +1,3 @@
+DROP TABLE idempotent_requests;
+DROP TABLE org_invitations;
+ALTER TABLE login_throttle DROP COLUMN pending;
