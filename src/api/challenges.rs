@@ -1,13 +1,15 @@
 //! /challenges: 揭榜挂帅 open-bid challenges, 赛马制 horse races and 定向委托 directed
 //! commissions, from publication to the last milestone.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey, MaybeUser};
 use super::files::{AttachmentIn, AttachmentView};
+use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
 use super::{Items, Paginated, ReasonRequest, path_id};
 use crate::db::challenges::{BidRow, ScoreRow};
@@ -81,7 +83,7 @@ pub struct ProgressView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentView {
+pub struct MilestonePaymentView {
     pub bid_id: String,
     pub milestone_id: String,
     pub amount_fen: i64,
@@ -114,7 +116,7 @@ pub struct ChallengeView {
     pub winners: Vec<String>,
     pub experts_assigned: usize,
     pub progress: Vec<ProgressView>,
-    pub payments: Vec<PaymentView>,
+    pub payments: Vec<MilestonePaymentView>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub opened_at: Option<DateTime<Utc>>,
     pub awarded_at: Option<DateTime<Utc>>,
@@ -170,7 +172,7 @@ impl From<Details> for ChallengeView {
             payments: d
                 .payments
                 .into_iter()
-                .map(|p| PaymentView {
+                .map(|p| MilestonePaymentView {
                     bid_id: p.bid_id,
                     milestone_id: p.milestone_id,
                     amount_fen: p.amount_fen,
@@ -188,7 +190,7 @@ impl From<Details> for ChallengeView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct BidRequest {
     pub proposal: String,
     pub budget_fen: i64,
@@ -563,13 +565,15 @@ pub async fn reject(
 
 /// Bid (揭榜), alone or leading a consortium of at most four verified partners.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/bids", tag = "challenges", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Challenge id")), request_body = BidRequest,
+    params(("id" = String, Path, description = "Challenge id"), IdempotencyHeader), request_body = BidRequest,
     responses((status = 201, body = BidView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn create_bid(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<BidRequest>,
 ) -> AppResult<HttpResponse> {
@@ -585,6 +589,7 @@ pub async fn create_bid(
     v.finish()?;
     let partners = b.partner_org_ids.iter().map(|p| uuid_field(p, "partner_org_ids")).collect::<AppResult<Vec<_>>>()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let input = NewBidInput {
         proposal: b.proposal.trim().to_owned(),
         budget_fen: b.budget_fen,
@@ -593,20 +598,18 @@ pub async fn create_bid(
         partner_org_ids: partners,
     };
     let now = state.clock.now();
-    let bid = state
-        .db
-        .tx(move |c| {
+    idempotency
+        .run(&state, StatusCode::CREATED, move |c| {
             let actor = load_actor(c, &user.id)?;
             files::require(c, Requirer::Challenge, &id, &docs)?;
             let bid = challenges::bid(c, &actor, &id, input.clone(), now)?;
             files::attach(c, &actor, RecordType::Bid, &bid.id, &docs, "attachments", now)?;
-            Ok((super::files::views(c, RecordType::Bid, &bid.id)?, bid))
+            let attachments = super::files::views(c, RecordType::Bid, &bid.id)?;
+            let mut view = BidView::from(bid);
+            view.attachments = Some(attachments);
+            Ok(view)
         })
-        .await?;
-    let (attachments, bid) = bid;
-    let mut view = BidView::from(bid);
-    view.attachments = Some(attachments);
-    Ok(HttpResponse::Created().json(view))
+        .await
 }
 
 /// Bids: all of them to the issuer (after the deadline), assigned experts and admins; a

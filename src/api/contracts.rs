@@ -1,12 +1,14 @@
 //! /contracts: 技术合同 from draft to completion.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser};
+use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
 use super::files::{AttachmentIn, AttachmentView};
+use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
@@ -53,7 +55,7 @@ pub struct PlanView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentView {
+pub struct ContractPaymentView {
     pub id: String,
     pub amount_fen: i64,
     pub paid_at: DateTime<Utc>,
@@ -107,7 +109,7 @@ pub struct ContractView {
     pub registered_at: Option<DateTime<Utc>>,
     pub terminate_reason: Option<String>,
     pub payment_plan: Vec<PlanView>,
-    pub payments: Vec<PaymentView>,
+    pub payments: Vec<ContractPaymentView>,
     pub timeline: Vec<TimelineEntry>,
     pub distribution: Option<DistributionView>,
     pub created_at: DateTime<Utc>,
@@ -148,7 +150,7 @@ impl From<Details> for ContractView {
             payments: d
                 .payments
                 .into_iter()
-                .map(|p| PaymentView {
+                .map(|p| ContractPaymentView {
                     id: p.id,
                     amount_fen: p.amount_fen,
                     paid_at: from_db(p.paid_at),
@@ -330,14 +332,14 @@ pub async fn sign(state: web::Data<AppState>, user: AuthUser, id: web::Path<Stri
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
-pub struct RegisterRequest {
+pub struct ContractRegisterRequest {
     /// The recognised technology transaction amount (技术交易额); defaults to the contract amount.
     pub registered_amount_fen: Option<i64>,
 }
 
 /// 认定登记: `signed` → `registered`, with a unique number like `2026-000123`.
 #[utoipa::path(post, path = "/api/v1/admin/contracts/{id}/register", tag = "contracts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contract id")), request_body = RegisterRequest,
+    params(("id" = String, Path, description = "Contract id")), request_body = ContractRegisterRequest,
     responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 pub async fn register(
@@ -348,8 +350,8 @@ pub async fn register(
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     // The body is optional: an empty one registers the full amount.
-    let req: RegisterRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RegisterRequest::default()
+    let req: ContractRegisterRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ContractRegisterRequest::default()
     } else {
         super::extract::parse_json(&body)?
     };
@@ -358,7 +360,7 @@ pub async fn register(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct PaymentRequest {
     pub amount_fen: i64,
     pub paid_at: DateTime<Utc>,
@@ -367,13 +369,15 @@ pub struct PaymentRequest {
 
 /// The seller records a payment received (never beyond the amount).
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/payments", tag = "contracts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contract id")), request_body = PaymentRequest,
+    params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = PaymentRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn payment(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<PaymentRequest>,
 ) -> AppResult<HttpResponse> {
@@ -383,15 +387,19 @@ pub async fn payment(
     v.check(b.amount_fen > 0, "amount_fen", "must be positive");
     v.text("reference", &b.reference, 200);
     v.finish()?;
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let reference = b.reference.trim().to_owned();
-    let view = act(&state, user.id, move |c, a, now| {
-        contracts::record_payment(c, a, &id, b.amount_fen, b.paid_at, &reference, now)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    let now = state.clock.now();
+    idempotency
+        .run(&state, StatusCode::OK, move |c| {
+            let actor = load_actor(c, &user.id)?;
+            let d = contracts::record_payment(c, &actor, &id, b.amount_fen, b.paid_at, &reference, now)?;
+            Ok(ContractView::from(d))
+        })
+        .await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CommercializationRequest {
     pub stage: Stage,
     #[serde(default)]
@@ -402,13 +410,15 @@ pub struct CommercializationRequest {
 
 /// Either party reports progress to market; stages never go back.
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/commercialization", tag = "contracts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contract id")), request_body = CommercializationRequest,
+    params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = CommercializationRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn commercialization(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<CommercializationRequest>,
 ) -> AppResult<HttpResponse> {
@@ -418,17 +428,23 @@ pub async fn commercialization(
     v.check(b.note.chars().count() <= 5000, "note", "must be at most 5000 characters");
     v.check(b.revenue_fen.is_none_or(|r| r >= 0), "revenue_fen", "must not be negative");
     v.finish()?;
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let report = contracts::ProgressReport {
         stage: b.stage,
         note: b.note.trim().to_owned(),
         revenue_fen: b.revenue_fen,
         reported_at: b.reported_at,
     };
-    let view = act(&state, user.id, move |c, a, now| contracts::report(c, a, &id, report.clone(), now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let now = state.clock.now();
+    idempotency
+        .run(&state, StatusCode::OK, move |c| {
+            let actor = load_actor(c, &user.id)?;
+            Ok(ContractView::from(contracts::report(c, &actor, &id, report.clone(), now)?))
+        })
+        .await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct DistributionRequest {
     pub net_income_fen: i64,
     /// Inventors' share of the net income; for transfer, license and equity contracts at
@@ -440,13 +456,15 @@ pub struct DistributionRequest {
 
 /// The seller (university or institute) records how income is split with inventors.
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/revenue-distribution", tag = "contracts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contract id")), request_body = DistributionRequest,
+    params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = DistributionRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn distribution(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<DistributionRequest>,
 ) -> AppResult<HttpResponse> {
@@ -455,14 +473,20 @@ pub async fn distribution(
     if b.beneficiaries.len() > 200 {
         return Err(AppError::field("beneficiaries", "at most 200 beneficiaries"));
     }
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let settings = state.settings.contracts.clone();
     let split = contracts::Split {
         net_income_fen: b.net_income_fen,
         inventor_share_bp: b.inventor_share_bp,
         beneficiaries: b.beneficiaries,
     };
-    let view = act(&state, user.id, move |c, a, now| contracts::distribute(c, a, &id, &split, &settings, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let now = state.clock.now();
+    idempotency
+        .run(&state, StatusCode::OK, move |c| {
+            let actor = load_actor(c, &user.id)?;
+            Ok(ContractView::from(contracts::distribute(c, &actor, &id, &split, &settings, now)?))
+        })
+        .await
 }
 
 /// Either party completes the contract.

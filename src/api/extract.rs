@@ -125,9 +125,63 @@ fn too_large(limit: usize) -> AppError {
     AppError::new(ErrorCode::PayloadTooLarge, format!("the body exceeds {limit} bytes"))
 }
 
+/// 422 naming every `*_fen` field whose value is not a whole number of fen within
+/// ±[`MAX_FEN`](crate::domain::money::MAX_FEN) (checked before the body is typed, so it
+/// holds for every endpoint and every nested amount).
+fn refuse_amounts_beyond_the_ceiling(body: &[u8]) -> Result<(), AppError> {
+    if !body.windows(5).any(|w| w == b"_fen\"") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(()); // malformed anyway: the parser reports it
+    };
+    let mut bad = Vec::new();
+    out_of_range_amounts(&value, "", &mut bad);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    let message =
+        format!("must be a whole number of fen between -{max} and {max}", max = crate::domain::money::MAX_FEN);
+    for path in &bad {
+        errors.insert(path.clone(), vec![message.clone()]);
+    }
+    Err(AppError::Client(DomainError {
+        code: ErrorCode::ValidationFailed,
+        detail: format!("{}: {message}", bad.join(", ")),
+        errors,
+        status: None,
+    }))
+}
+
+fn out_of_range_amounts(value: &serde_json::Value, at: &str, bad: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                out_of_range_amounts(item, &format!("{at}[{i}]"), bad);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                match item {
+                    serde_json::Value::Number(n) if key.ends_with("_fen") => {
+                        if !n.as_i64().is_some_and(crate::domain::money::within_ceiling) {
+                            bad.push(path);
+                        }
+                    }
+                    _ => out_of_range_amounts(item, &path, bad),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Parses JSON, telling syntax errors (400) from value errors (422 naming the field).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     refuse_nul_in_json(body)?;
+    refuse_amounts_beyond_the_ceiling(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(value) => Ok(value),

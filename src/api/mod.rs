@@ -10,6 +10,7 @@ pub mod connections;
 pub mod contracts;
 pub mod extract;
 pub mod files;
+pub mod idempotency;
 pub mod integrity;
 pub mod listings;
 pub mod matching;
@@ -54,6 +55,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/organizations/{id}").route(get().to(organizations::get)))
                 .service(resource("/organizations/{id}/members").route(post().to(organizations::add_member)))
+                .service(
+                    resource("/organizations/{id}/members/{user_id}").route(delete().to(organizations::remove_member)),
+                )
+                .service(resource("/organizations/{id}/invitations").route(post().to(organizations::invite)))
+                .service(resource("/me/invitations").route(get().to(organizations::my_invitations)))
+                .service(resource("/me/organization/leave").route(post().to(organizations::leave)))
+                .service(resource("/invitations/{id}/accept").route(post().to(organizations::accept_invitation)))
+                .service(resource("/invitations/{id}/decline").route(post().to(organizations::decline_invitation)))
+                .service(resource("/invitations/{id}/revoke").route(post().to(organizations::revoke_invitation)))
                 .service(resource("/admin/organizations/{id}/verify").route(post().to(organizations::verify)))
                 .service(resource("/admin/organizations/{id}/reject").route(post().to(organizations::reject)))
                 .service(resource("/admin/users/{id}/role").route(post().to(users::set_role)))

@@ -24,6 +24,9 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         auth::register, auth::verify_email, auth::login, auth::refresh, auth::logout, auth::password_reset,
         auth::password_reset_confirm, users::me,
         organizations::create, organizations::list, organizations::get, organizations::add_member,
+        organizations::invite, organizations::my_invitations, organizations::accept_invitation,
+        organizations::decline_invitation, organizations::revoke_invitation, organizations::remove_member,
+        organizations::leave,
         organizations::verify, organizations::reject, users::set_role,
         listings::create_achievement, listings::list_achievements, listings::get_achievement, listings::update_achievement,
         listings::submit_achievement, listings::withdraw_achievement, listings::approve_achievement,
@@ -176,5 +179,59 @@ pub mod problems {
         UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`)";
         TooManyRequests => "Rate limited (`rate_limited`); see the Retry-After header";
         ServiceUnavailable => "The database is unreachable, the pool is exhausted, or too much work is queued (`service_unavailable`); see the Retry-After header";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Names of the types that derive `ToSchema` or are declared with `text_enum!`, with the
+    /// files that declare them. utoipa keys components by the bare type name, so two types of
+    /// one name would silently publish one schema for both.
+    fn schema_names(dir: &Path, found: &mut BTreeMap<String, Vec<String>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                schema_names(&path, found);
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let mut pending = None::<&str>;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    pending = Some("derive");
+                } else if line == "text_enum!(" {
+                    pending = Some("text_enum");
+                } else if let Some(kind) = pending {
+                    let name = match kind {
+                        "derive" => ["pub struct ", "pub enum ", "struct ", "enum "]
+                            .iter()
+                            .find_map(|p| line.strip_prefix(p))
+                            .map(|rest| rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("")),
+                        _ if line.starts_with("///") => None,
+                        _ => line.split(|c: char| !c.is_alphanumeric() && c != '_').next(),
+                    };
+                    if let Some(name) = name.filter(|n| !n.is_empty()) {
+                        found.entry(name.to_owned()).or_default().push(path.display().to_string());
+                        pending = None;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn schema_names_are_unique() {
+        let mut found = BTreeMap::new();
+        schema_names(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.len() > 100, "the scan finds the schemas ({} found)", found.len());
+        let clashes: Vec<_> = found.iter().filter(|(_, files)| files.len() > 1).collect();
+        assert!(clashes.is_empty(), "schema names declared more than once: {clashes:?}");
     }
 }

@@ -13,9 +13,11 @@ use crate::db::organizations::OrgRow;
 use crate::db::time::from_db;
 use crate::domain::account::OrgRole;
 use crate::domain::error::Validator;
-use crate::domain::organization::{self as rules, EnterpriseScale, OrgKind, OrgStatus, ServiceCategory};
+use crate::domain::organization::{
+    self as rules, EnterpriseScale, InvitationStatus, OrgKind, OrgStatus, ServiceCategory,
+};
 use crate::error::AppResult;
-use crate::service::organizations::{self, ListQuery, NewOrganization};
+use crate::service::organizations::{self, InvitationDetails, ListQuery, NewOrganization};
 use crate::service::{Actor, Page, load_actor, parse_categories};
 use crate::state::AppState;
 
@@ -220,40 +222,214 @@ pub async fn list(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct AddMemberRequest {
-    /// Email of an existing user who has no organization.
+pub struct InvitationRequest {
+    /// Email of the person to invite (with or without an account).
+    #[schema(example = "wang.fang@example.cn", max_length = 254)]
     pub email: String,
     pub org_role: OrgRole,
 }
 
-/// The owner adds an existing user (without an organization) as a member or co-owner.
-#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")), request_body = AddMemberRequest,
-    responses((status = 201, body = UserView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
-pub async fn add_member(
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub email: String,
+    pub org_role: String,
+    pub status: InvitationStatus,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<InvitationDetails> for InvitationView {
+    fn from(d: InvitationDetails) -> Self {
+        let r = d.row;
+        Self {
+            id: r.id,
+            org_id: r.org_id,
+            org_name: d.org_name,
+            email: r.email,
+            org_role: r.org_role,
+            status: d.status,
+            expires_at: from_db(r.expires_at),
+            decided_at: r.decided_at.map(from_db),
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationList {
+    pub items: Vec<InvitationView>,
+}
+
+async fn invite_member(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    body: ApiJson<AddMemberRequest>,
+    body: ApiJson<InvitationRequest>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let body = body.into_inner();
     let email = crate::domain::account::normalize_email(&body.email)
         .ok_or_else(|| crate::error::AppError::field("email", "must be a valid email address"))?;
     let now = state.clock.now();
-    let member = state
+    state
         .db
         .tx(move |c| {
             let actor = load_actor(c, &user.id)?;
-            let added = organizations::add_member(c, &actor, &id, &email, body.org_role, now)?;
-            load_actor(c, &added.id)
+            organizations::invite(c, &actor, &id, &email, body.org_role, now)
         })
         .await?;
-    let mut view = UserView::from(&member);
-    view.email = member.email.clone();
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// An owner invites someone to join as a member or co-owner. Always 202 for a valid request,
+/// whether or not the email has an account or an organization; the person joins only when
+/// they accept (`POST /invitations/{id}/accept`).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/invitations", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")), request_body = InvitationRequest,
+    responses((status = 202, description = "Invitation recorded"), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable)))]
+pub async fn invite(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<InvitationRequest>,
+) -> AppResult<HttpResponse> {
+    invite_member(state, user, id, body).await
+}
+
+/// The first round's way to add a member; now the same as an invitation (202, the user joins
+/// on accepting).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")), request_body = InvitationRequest,
+    responses((status = 202, description = "Invitation recorded"), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable)))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<InvitationRequest>,
+) -> AppResult<HttpResponse> {
+    invite_member(state, user, id, body).await
+}
+
+/// Invitations addressed to the caller's email, newest first.
+#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = InvitationList), (status = 401, response = Unauthorized)))]
+pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let items = state
+        .db
+        .read(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            organizations::my_invitations(c, &actor, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(InvitationList { items: items.into_iter().map(InvitationView::from).collect() }))
+}
+
+type InvitationAction = fn(&mut crate::db::AnyConnection, &Actor, &str, DateTime<Utc>) -> AppResult<InvitationDetails>;
+
+async fn on_invitation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    action: InvitationAction,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let now = state.clock.now();
+    let view = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            action(c, &actor, &id, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(InvitationView::from(view)))
+}
+
+/// The invitee joins the organization. Needs a verified email and no organization yet
+/// (409 `already_in_organization`); the platform administrator cannot accept (403).
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/accept", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invitation id")),
+    responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    on_invitation(state, user, id, organizations::accept_invitation).await
+}
+
+/// The invitee declines.
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/decline", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invitation id")),
+    responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn decline_invitation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    on_invitation(state, user, id, organizations::decline_invitation).await
+}
+
+/// An owner withdraws a pending invitation of their organization.
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/revoke", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invitation id")),
+    responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    on_invitation(state, user, id, organizations::revoke_invitation).await
+}
+
+/// An owner removes a member or co-owner; the last owner cannot be removed (409 `last_owner`).
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}/members/{user_id}", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id"), ("user_id" = String, Path, description = "Member's user id")),
+    responses((status = 204, description = "Removed"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (org_id, member_id) = path.into_inner();
+    let (org_id, member_id) = (path_id(&org_id)?, path_id(&member_id)?);
+    let now = state.clock.now();
+    state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            organizations::remove_member(c, &actor, &org_id, &member_id, now)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Leave your organization; its last owner cannot (409 `last_owner`).
+#[utoipa::path(post, path = "/api/v1/me/organization/leave", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, response = Unauthorized), (status = 409, response = Conflict)))]
+pub async fn leave(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let actor = state
+        .db
+        .tx(move |c| {
+            let actor = load_actor(c, &user.id)?;
+            organizations::leave(c, &actor, now)?;
+            load_actor(c, &actor.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&actor)))
 }
 
 /// Verify a pending organization.

@@ -1,23 +1,23 @@
 //! 科技创新券: programs, applications, vouchers, redemptions, the ledger and the summary.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
 use super::files::{AttachmentIn, AttachmentView};
+use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
 use crate::db::vouchers::{ApplicationRow, LedgerRow, ProgramRow, RedemptionRow, VoucherRow};
-use crate::domain::error::{DomainError, ErrorCode, Validator};
+use crate::domain::error::Validator;
 use crate::domain::file::{Purpose, RecordType};
 use crate::domain::organization::{EnterpriseScale, ServiceCategory};
 use crate::domain::voucher::{ApplicationStatus, RedemptionStatus, VoucherStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::files::{self, Requirer};
 use crate::service::vouchers::{self, NewApplicationInput, NewProgramInput, RedemptionInput};
 use crate::service::{Page, load_actor};
@@ -96,7 +96,7 @@ impl From<ProgramRow> for ProgramView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct ApplicationRequest {
     pub requested_fen: i64,
     pub purpose: String,
@@ -375,13 +375,15 @@ pub async fn get_program(state: web::Data<AppState>, id: web::Path<String>) -> A
 
 /// Apply for a voucher (member of a verified enterprise of an eligible scale, in the window).
 #[utoipa::path(post, path = "/api/v1/voucher-programs/{id}/applications", tag = "vouchers", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Program id")), request_body = ApplicationRequest,
+    params(("id" = String, Path, description = "Program id"), IdempotencyHeader), request_body = ApplicationRequest,
     responses((status = 201, body = ApplicationView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn apply(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<ApplicationRequest>,
 ) -> AppResult<HttpResponse> {
@@ -392,27 +394,25 @@ pub async fn apply(
     v.text("purpose", &b.purpose, 5000);
     v.finish()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let input = NewApplicationInput {
         requested_fen: b.requested_fen,
         purpose: b.purpose.trim().to_owned(),
         service_category: b.service_category,
     };
     let now = state.clock.now();
-    let a = state
-        .db
-        .tx(move |c| {
+    idempotency
+        .run(&state, StatusCode::CREATED, move |c| {
             let actor = load_actor(c, &user.id)?;
             files::require(c, Requirer::VoucherProgram, &id, &docs)?;
             let a = vouchers::apply(c, &actor, &id, input.clone(), now)?;
             files::attach(c, &actor, RecordType::VoucherApplication, &a.id, &docs, "attachments", now)?;
             let attachments = super::files::views(c, RecordType::VoucherApplication, &a.id)?;
-            Ok((a, attachments))
+            let mut view = ApplicationView::from(a);
+            view.attachments = Some(attachments);
+            Ok(view)
         })
-        .await?;
-    let (a, attachments) = a;
-    let mut view = ApplicationView::from(a);
-    view.attachments = Some(attachments);
-    Ok(HttpResponse::Created().json(view))
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -548,13 +548,14 @@ pub async fn get_voucher(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 /// A service provider redeems a voucher; the covered amount is reserved at once. Send an
 /// `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/voucher-redemptions", tag = "vouchers", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first response")),
+    params(IdempotencyHeader),
     request_body = RedemptionRequest,
     responses((status = 201, body = RedemptionView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 pub async fn redeem(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
     key: IdempotencyKey,
     body: ApiJson<RedemptionRequest>,
@@ -567,10 +568,7 @@ pub async fn redeem(
     v.text("description", &b.description, 2000);
     v.finish()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
-    let fingerprint = {
-        let canonical = serde_json::to_string(&b).map_err(AppError::internal)?;
-        crate::domain::audit::hex(&Sha256::digest(canonical.as_bytes()))
-    };
+    let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let input = RedemptionInput {
         voucher_code: b.voucher_code.trim().to_owned(),
         service_fee_fen: b.service_fee_fen,
@@ -578,59 +576,17 @@ pub async fn redeem(
         description: b.description.trim().to_owned(),
     };
     let now = state.clock.now();
-    let user_id = user.id.clone();
-    let (key2, fp2) = (key.0.clone(), fingerprint.clone());
-    let outcome = state
-        .db
-        .tx(move |c| {
-            if let Some(k) = &key2
-                && let Some(stored) = crate::db::vouchers::find_idempotent(c, &user_id, k)?
-            {
-                return replay(stored, &fp2);
-            }
-            let actor = load_actor(c, &user_id)?;
+    idempotency
+        .run(&state, StatusCode::CREATED, move |c| {
+            let actor = load_actor(c, &user.id)?;
             let r = vouchers::redeem(c, &actor, &input, now)?;
             files::attach(c, &actor, RecordType::VoucherRedemption, &r.id, &docs, "attachments", now)?;
             let attachments = super::files::views(c, RecordType::VoucherRedemption, &r.id)?;
             let mut view = RedemptionView::from(r);
             view.attachments = Some(attachments);
-            let body = serde_json::to_string(&view).map_err(AppError::internal)?;
-            if let Some(k) = &key2
-                && !crate::db::vouchers::save_idempotent(c, &user_id, k, &fp2, 201, &body, now)?
-            {
-                return Err(AppError::IdempotentReplay);
-            }
-            Ok((201, body))
+            Ok(view)
         })
-        .await;
-    let (status, body) = match (outcome, key.0) {
-        (Err(AppError::IdempotentReplay), Some(k)) => {
-            // Another request with this key committed first: answer as it did.
-            let user_id = user.id.clone();
-            state
-                .db
-                .read(move |c| match crate::db::vouchers::find_idempotent(c, &user_id, &k)? {
-                    Some(stored) => replay(stored, &fingerprint),
-                    None => Err(AppError::IdempotentReplay),
-                })
-                .await?
-        }
-        (other, _) => other?,
-    };
-    Ok(HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
-        .content_type("application/json")
-        .body(body))
-}
-
-fn replay(stored: crate::db::vouchers::StoredResponse, fingerprint: &str) -> AppResult<(u16, String)> {
-    if stored.fingerprint != fingerprint {
-        return Err(DomainError::new(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used with a different request",
-        )
-        .into());
-    }
-    Ok((u16::try_from(stored.status).unwrap_or(201), stored.response))
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

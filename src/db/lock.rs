@@ -22,6 +22,7 @@ pub enum Root {
     VoucherProgram,
     Challenge,
     Contract,
+    Organization,
 }
 
 impl Root {
@@ -30,6 +31,7 @@ impl Root {
             Self::VoucherProgram => "voucher_programs",
             Self::Challenge => "challenges",
             Self::Contract => "contracts",
+            Self::Organization => "organizations",
         }
     }
 }

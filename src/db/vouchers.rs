@@ -9,8 +9,8 @@ use diesel::sql_types::{BigInt, Nullable};
 
 use super::AnyConnection;
 use super::schema::{
-    idempotency_keys as idem, voucher_applications as apps, voucher_enterprise_totals as totals,
-    voucher_ledger as ledger, voucher_programs as programs, voucher_redemptions as redemptions, vouchers,
+    voucher_applications as apps, voucher_enterprise_totals as totals, voucher_ledger as ledger,
+    voucher_programs as programs, voucher_redemptions as redemptions, vouchers,
 };
 use super::time::to_db;
 use crate::error::AppResult;
@@ -599,50 +599,4 @@ pub fn ledger_sum(c: &mut AnyConnection, program_id: &str, kind: &str) -> AppRes
         .select(sql::<Nullable<BigInt>>("CAST(SUM(amount_fen) AS BIGINT)"))
         .first(c)?;
     Ok(sum.unwrap_or(0))
-}
-
-// ---- idempotency ----
-
-pub struct StoredResponse {
-    pub fingerprint: String,
-    pub status: i32,
-    pub response: String,
-}
-
-pub fn find_idempotent(c: &mut AnyConnection, user_id: &str, key: &str) -> AppResult<Option<StoredResponse>> {
-    let row: Option<(String, i32, String)> = idem::table
-        .find((user_id, key))
-        .select((idem::fingerprint, idem::status, idem::response))
-        .first(c)
-        .optional()?;
-    Ok(row.map(|(fingerprint, status, response)| StoredResponse { fingerprint, status, response }))
-}
-
-/// Stores the response of a key's first use; false when another request stored one first.
-pub fn save_idempotent(
-    c: &mut AnyConnection,
-    user_id: &str,
-    key: &str,
-    fingerprint: &str,
-    status: i32,
-    response: &str,
-    now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let inserted = c.transaction(|c| {
-        diesel::insert_into(idem::table)
-            .values((
-                idem::user_id.eq(user_id),
-                idem::key.eq(key),
-                idem::fingerprint.eq(fingerprint),
-                idem::status.eq(status),
-                idem::response.eq(response),
-                idem::created_at.eq(to_db(now)),
-            ))
-            .execute(c)
-    });
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -49,6 +49,7 @@ error_codes! {
     EmailTaken = "email_taken", 409, "Email already registered";
     CreditCodeTaken = "credit_code_taken", 409, "Credit code already registered";
     AlreadyInOrganization = "already_in_organization", 409, "User already belongs to an organization";
+    LastOwner = "last_owner", 409, "The organization's last owner cannot leave";
     InvalidStateTransition = "invalid_state_transition", 409, "Transition not allowed from the current state";
     DuplicateConnection = "duplicate_connection", 409, "A live connection request already exists";
     DuplicateBid = "duplicate_bid", 409, "The organization already has a live bid";

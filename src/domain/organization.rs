@@ -19,6 +19,21 @@ text_enum!(
 );
 
 text_enum!(
+    /// An invitation to join an organization: `pending → accepted | declined | revoked |
+    /// expired`.
+    InvitationStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+        Revoked = "revoked",
+        Expired = "expired",
+    }
+);
+
+/// Days an invitation stays open.
+pub const INVITATION_DAYS: i64 = 14;
+
+text_enum!(
     EnterpriseScale { Large = "large", Medium = "medium", Small = "small", Micro = "micro" }
 );
 

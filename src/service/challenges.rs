@@ -126,28 +126,44 @@ fn load_visible(c: &mut AnyConnection, actor: Option<&Actor>, id: &str) -> AppRe
     if visible_to(c, actor, &row)? { Ok(row) } else { Err(AppError::not_found("challenge")) }
 }
 
-fn details(c: &mut AnyConnection, row: ChallengeRow, now: DateTime<Utc>) -> AppResult<Details> {
+/// Whether the actor's organization leads `bid` or is one of its consortium partners.
+fn on_team(actor: &Actor, bid: &BidRow) -> bool {
+    actor.is_member_of(&bid.org_id) || actor.org_id().is_some_and(|org| bid.partner_org_ids().iter().any(|p| p == org))
+}
+
+/// The challenge as `viewer` may see it. Milestone reports, reject reasons and per-bid
+/// payments are the parties' business: the issuer, assigned experts and admins see all of
+/// them, a bidding team (lead or partner) its own bid's, everyone else none; statuses, dates,
+/// milestone titles and the winners stay public.
+fn details(c: &mut AnyConnection, viewer: Option<&Actor>, row: ChallengeRow, now: DateTime<Utc>) -> AppResult<Details> {
     let status = effective(&row, now)?;
     let milestones = db::challenges::milestones(c, &row.id)?;
-    let progress = db::challenges::progress(c, &row.id)?;
-    let payments = db::challenges::payments(c, &row.id)?;
-    let winners = db::challenges::bids_of(c, &row.id)?
-        .into_iter()
-        .filter(|b| b.status == BidStatus::Awarded.as_str())
-        .map(|b| b.id)
-        .collect();
-    let expert_count = db::challenges::experts(c, &row.id)?.len();
-    Ok(Details { row, status, milestones, progress, payments, winners, expert_count })
+    let mut progress = db::challenges::progress(c, &row.id)?;
+    let mut payments = db::challenges::payments(c, &row.id)?;
+    let bids = db::challenges::bids_of(c, &row.id)?;
+    let experts = db::challenges::experts(c, &row.id)?;
+    let sees_all = viewer.is_some_and(|a| a.is_admin() || is_issuer(a, &row) || experts.contains(&a.id));
+    if !sees_all {
+        let own: Vec<&str> =
+            bids.iter().filter(|b| viewer.is_some_and(|a| on_team(a, b))).map(|b| b.id.as_str()).collect();
+        for p in progress.iter_mut().filter(|p| !own.contains(&p.bid_id.as_str())) {
+            p.report = None;
+            p.reject_reason = None;
+        }
+        payments.retain(|p| own.contains(&p.bid_id.as_str()));
+    }
+    let winners = bids.into_iter().filter(|b| b.status == BidStatus::Awarded.as_str()).map(|b| b.id).collect();
+    Ok(Details { row, status, milestones, progress, payments, winners, expert_count: experts.len() })
 }
 
 pub fn get(c: &mut AnyConnection, actor: Option<&Actor>, id: &str, now: DateTime<Utc>) -> AppResult<Details> {
     let row = load_visible(c, actor, id)?;
-    details(c, row, now)
+    details(c, actor, row, now)
 }
 
-fn reload(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<Details> {
+fn reload(c: &mut AnyConnection, viewer: &Actor, id: &str, now: DateTime<Utc>) -> AppResult<Details> {
     let row = db::challenges::find(c, id)?.ok_or_else(|| AppError::not_found("challenge"))?;
-    details(c, row, now)
+    details(c, Some(viewer), row, now)
 }
 
 pub fn create(
@@ -230,7 +246,7 @@ pub fn create(
             .detail(serde_json::json!({ "mode": input.mode.as_str(), "reward_fen": input.reward_fen })),
         now,
     )?;
-    reload(c, &id, now)
+    reload(c, actor, &id, now)
 }
 
 /// Persists a challenge transition (guarded on the stored status) and records it.
@@ -290,7 +306,7 @@ pub fn submit(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>
     lock(c, id)?;
     let row = issuer_row(c, actor, id)?;
     move_to(c, Some(&actor.id), &row, ChallengeAction::Submit, None, now)?;
-    reload(c, id, now)
+    reload(c, actor, id, now)
 }
 
 pub fn review(
@@ -350,7 +366,7 @@ pub fn review(
             now,
         )?;
     }
-    reload(c, id, now)
+    reload(c, actor, id, now)
 }
 
 pub struct ListQuery {
@@ -388,7 +404,7 @@ pub fn list(
     };
     filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
     let (rows, total) = db::challenges::list(c, &filter, page.offset(), page.limit())?;
-    let items = rows.into_iter().map(|r| details(c, r, now)).collect::<AppResult<Vec<_>>>()?;
+    let items = rows.into_iter().map(|r| details(c, actor, r, now)).collect::<AppResult<Vec<_>>>()?;
     Ok((items, total))
 }
 
@@ -539,7 +555,7 @@ pub fn bids(c: &mut AnyConnection, actor: &Actor, challenge_id: &str, now: DateT
         }
         return Ok(all);
     }
-    Ok(all.into_iter().filter(|b| actor.is_member_of(&b.org_id)).collect())
+    Ok(all.into_iter().filter(|b| on_team(actor, b)).collect())
 }
 
 pub fn assign_experts(
@@ -610,7 +626,7 @@ pub fn assign_experts(
         Some(serde_json::json!({ "experts": user_ids })),
         now,
     )?;
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 #[derive(Clone)]
@@ -811,7 +827,7 @@ pub fn award(
             &format!("end_publicity:{challenge_id}"),
         )?;
     }
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 fn winner_progress(
@@ -884,7 +900,7 @@ pub fn deliver(
         .about("challenge", challenge_id),
         now,
     )?;
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 /// The issuer accepts a delivered milestone (paying its tranche) or sends it back.
@@ -949,7 +965,7 @@ pub fn judge_milestone(
     if reject_reason.is_none() {
         complete_if_done(c, actor, challenge_id, &bid.id, now)?;
     }
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 /// Records the payment for an accepted milestone: the tranche, shared among the winners
@@ -1051,7 +1067,7 @@ pub fn eliminate(
             .about("challenge", challenge_id),
         now,
     )?;
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 pub fn cancel(
@@ -1079,7 +1095,7 @@ pub fn cancel(
             )?;
         }
     }
-    reload(c, challenge_id, now)
+    reload(c, actor, challenge_id, now)
 }
 
 /// Job body: persist `bidding_closed` for one challenge whose deadline passed.

@@ -1,13 +1,17 @@
 //! Organizations: creation by a user without one, admin verification, members, listing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
+use crate::db::invitations::{InvitationRow, NewInvitation};
+use crate::db::lock::{Root, lock};
 use crate::db::organizations::{NewOrg, OrgFilter, OrgRow};
-use crate::db::time::to_db;
+use crate::db::time::{from_db, to_db};
 use crate::db::{self, AnyConnection};
-use crate::domain::account::OrgRole;
+use crate::domain::account::{OrgRole, UserStatus};
 use crate::domain::error::{DomainError, ErrorCode};
-use crate::domain::organization::{self as rules, EnterpriseScale, OrgKind, OrgStatus, ServiceCategory};
+use crate::domain::organization::{
+    self as rules, EnterpriseScale, INVITATION_DAYS, InvitationStatus, OrgKind, OrgStatus, ServiceCategory,
+};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
 use crate::mail::Email;
@@ -143,43 +147,284 @@ pub fn review(
     get_row(c, id)
 }
 
-/// The owner adds an existing user who has no organization.
-pub fn add_member(
+fn require_owner(actor: &Actor, org_id: &str) -> AppResult<()> {
+    match &actor.org {
+        Some(o) if o.id == org_id && o.org_role == OrgRole::Owner => Ok(()),
+        _ => Err(AppError::forbidden("only an owner of the organization may do this")),
+    }
+}
+
+/// An invitation with the status a reader sees (expiry applied) and its organization's name.
+pub struct InvitationDetails {
+    pub row: InvitationRow,
+    pub status: InvitationStatus,
+    pub org_name: String,
+}
+
+fn stored_invitation_status(row: &InvitationRow) -> AppResult<InvitationStatus> {
+    InvitationStatus::parse(&row.status).ok_or_else(|| super::corrupt("invitation status", &row.status))
+}
+
+fn effective_invitation_status(row: &InvitationRow, now: DateTime<Utc>) -> AppResult<InvitationStatus> {
+    let status = stored_invitation_status(row)?;
+    Ok(if status == InvitationStatus::Pending && from_db(row.expires_at) <= now {
+        InvitationStatus::Expired
+    } else {
+        status
+    })
+}
+
+fn invitation_details(c: &mut AnyConnection, row: InvitationRow, now: DateTime<Utc>) -> AppResult<InvitationDetails> {
+    let status = effective_invitation_status(&row, now)?;
+    let org_name = get_row(c, &row.org_id)?.name;
+    Ok(InvitationDetails { row, status, org_name })
+}
+
+/// An owner invites `email` to join as `role`. The answer is the same whether or not the
+/// address has an account, already has an organization or was invited before (inviting again
+/// renews the pending invitation), so it reveals nothing about the address. A registered
+/// invitee gets a notification and an email; an address without an account finds the
+/// invitation under `GET /me/invitations` once it registers.
+pub fn invite(
     c: &mut AnyConnection,
     actor: &Actor,
     org_id: &str,
     email: &str,
     role: OrgRole,
     now: DateTime<Utc>,
-) -> AppResult<crate::db::users::UserRow> {
+) -> AppResult<()> {
     let org = get(c, Some(actor), org_id)?;
-    let is_owner = actor.is_member_of(&org.id) && actor.org.as_ref().is_some_and(|o| o.org_role == OrgRole::Owner);
-    if !is_owner {
-        return Err(AppError::forbidden("only the organization's owner may add members"));
+    require_owner(actor, org_id)?;
+    lock(c, Root::Organization, org_id)?;
+    let invitee = db::users::find_by_email(c, email)?;
+    if invitee.as_ref().is_some_and(|u| u.org_id.as_deref() == Some(org_id)) {
+        return Ok(());
     }
-    let user = db::users::find_by_email(c, email)?.ok_or_else(|| AppError::not_found("user"))?;
-    if !db::users::join_org(c, &user.id, org_id, role.as_str(), now)? {
-        return Err(
-            DomainError::new(ErrorCode::AlreadyInOrganization, "that user already belongs to an organization").into()
-        );
+    let expires_at = now + Duration::days(INVITATION_DAYS);
+    let id = match db::invitations::pending_for(c, org_id, email)? {
+        Some(open) if from_db(open.expires_at) > now => {
+            db::invitations::renew(c, &open.id, role.as_str(), expires_at, now)?;
+            open.id
+        }
+        stale => {
+            if let Some(stale) = stale {
+                db::invitations::transition(c, &stale.id, "pending", "expired", now)?;
+            }
+            let id = new_id();
+            let new =
+                NewInvitation { id: &id, org_id, email, org_role: role.as_str(), invited_by: &actor.id, expires_at };
+            db::invitations::insert(c, &new, now)?;
+            id
+        }
+    };
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("organization.invite", "invitation", &id)
+            .status(None, "pending")
+            .detail(serde_json::json!({ "org_id": org_id, "org_role": role.as_str() })),
+        now,
+    )?;
+    if let Some(invitee) = invitee {
+        notify::send(
+            c,
+            Recipient::User(invitee.id),
+            Notice::new(
+                "organization_invitation",
+                format!("机构邀请：{}", org.name),
+                format!("{} 邀请您加入机构“{}”。接受或拒绝请见“我的邀请”。", actor.display_name, org.name),
+            )
+            .about("invitation", &id),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Invitations addressed to the actor's email, newest first.
+pub fn my_invitations(c: &mut AnyConnection, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<InvitationDetails>> {
+    db::invitations::for_email(c, &actor.email)?.into_iter().map(|row| invitation_details(c, row, now)).collect()
+}
+
+/// The invitation, if it is addressed to the actor (404 otherwise, so ids reveal nothing).
+fn addressed_to(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<InvitationRow> {
+    db::invitations::find(c, id)?
+        .filter(|row| row.email == actor.email)
+        .ok_or_else(|| AppError::not_found("invitation"))
+}
+
+/// Moves a pending invitation to `to`; an expired one is recorded as expired and refused.
+fn decide(c: &mut AnyConnection, row: &InvitationRow, to: InvitationStatus, now: DateTime<Utc>) -> AppResult<()> {
+    let from = effective_invitation_status(row, now)?;
+    if from == InvitationStatus::Expired && stored_invitation_status(row)? == InvitationStatus::Pending {
+        db::invitations::transition(c, &row.id, "pending", "expired", now)?;
+    }
+    let refused = || -> AppError {
+        DomainError::new(ErrorCode::InvalidStateTransition, format!("the invitation is {from}; it cannot become {to}"))
+            .into()
+    };
+    if from != InvitationStatus::Pending {
+        return Err(refused());
+    }
+    if !db::invitations::transition(c, &row.id, "pending", to.as_str(), now)? {
+        return Err(refused());
+    }
+    Ok(())
+}
+
+/// The invitee joins the organization. Needs a verified email (the address is what was
+/// invited) and no organization yet; the platform administrator cannot join one.
+pub fn accept_invitation(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<InvitationDetails> {
+    if actor.is_admin() {
+        return Err(AppError::forbidden("the platform administrator's account cannot join an organization"));
+    }
+    let row = addressed_to(c, actor, id)?;
+    if actor.status != UserStatus::Active {
+        return Err(AppError::forbidden("verify your email address before accepting an invitation"));
+    }
+    lock(c, Root::Organization, &row.org_id)?;
+    let row = addressed_to(c, actor, id)?;
+    if effective_invitation_status(&row, now)? == InvitationStatus::Pending && actor.org.is_some() {
+        return Err(already_in_organization());
+    }
+    decide(c, &row, InvitationStatus::Accepted, now)?;
+    if !db::users::join_org(c, &actor.id, &row.org_id, &row.org_role, now)? {
+        return Err(already_in_organization());
     }
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("organization.add_member", "organization", org_id)
-            .detail(serde_json::json!({ "user_id": user.id, "org_role": role.as_str() })),
+        Change::new("organization.join", "invitation", id)
+            .status(Some("pending"), "accepted")
+            .detail(serde_json::json!({ "org_id": row.org_id, "org_role": row.org_role })),
         now,
     )?;
     notify::send(
         c,
-        Recipient::User(user.id.clone()),
+        Recipient::Org(row.org_id.clone()),
         Notice::new(
-            "organization_member_added",
-            format!("您已加入机构：{}", org.name),
-            format!("{} 将您添加为机构成员。", actor.display_name),
+            "organization_member_joined",
+            "新成员加入",
+            format!("{} 接受邀请，加入了本机构。", actor.display_name),
         )
-        .about("organization", org_id),
+        .about("organization", &row.org_id),
         now,
     )?;
-    db::users::find(c, &user.id)?.ok_or_else(|| AppError::not_found("user"))
+    let row = db::invitations::find(c, id)?.ok_or_else(|| AppError::not_found("invitation"))?;
+    invitation_details(c, row, now)
+}
+
+fn already_in_organization() -> AppError {
+    DomainError::new(ErrorCode::AlreadyInOrganization, "you already belong to an organization; leave it first").into()
+}
+
+/// The invitee declines.
+pub fn decline_invitation(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<InvitationDetails> {
+    let row = addressed_to(c, actor, id)?;
+    lock(c, Root::Organization, &row.org_id)?;
+    decide(c, &row, InvitationStatus::Declined, now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("organization.decline", "invitation", id).status(Some("pending"), "declined"),
+        now,
+    )?;
+    let row = db::invitations::find(c, id)?.ok_or_else(|| AppError::not_found("invitation"))?;
+    invitation_details(c, row, now)
+}
+
+/// An owner withdraws a pending invitation of their organization.
+pub fn revoke_invitation(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<InvitationDetails> {
+    let row = db::invitations::find(c, id)?
+        .filter(|row| actor.is_member_of(&row.org_id))
+        .ok_or_else(|| AppError::not_found("invitation"))?;
+    require_owner(actor, &row.org_id)?;
+    lock(c, Root::Organization, &row.org_id)?;
+    decide(c, &row, InvitationStatus::Revoked, now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("organization.revoke_invitation", "invitation", id).status(Some("pending"), "revoked"),
+        now,
+    )?;
+    let row = db::invitations::find(c, id)?.ok_or_else(|| AppError::not_found("invitation"))?;
+    invitation_details(c, row, now)
+}
+
+/// Takes `user_id` out of `org_id`, keeping at least one owner (409 `last_owner`).
+fn depart(c: &mut AnyConnection, org_id: &str, user_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    lock(c, Root::Organization, org_id)?;
+    let member = db::users::find(c, user_id)?
+        .filter(|u| u.org_id.as_deref() == Some(org_id))
+        .ok_or_else(|| AppError::not_found("member"))?;
+    if member.org_role.as_deref() == Some(OrgRole::Owner.as_str()) && db::invitations::owner_count(c, org_id)? <= 1 {
+        return Err(DomainError::new(
+            ErrorCode::LastOwner,
+            "the organization's last owner cannot leave; make another member an owner first",
+        )
+        .into());
+    }
+    if !db::invitations::leave(c, user_id, org_id, now)? {
+        return Err(AppError::not_found("member"));
+    }
+    Ok(())
+}
+
+/// An owner removes a member (or co-owner) from the organization.
+pub fn remove_member(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    org_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let org = get(c, Some(actor), org_id)?;
+    require_owner(actor, org_id)?;
+    depart(c, org_id, user_id, now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("organization.remove_member", "organization", org_id)
+            .detail(serde_json::json!({ "user_id": user_id })),
+        now,
+    )?;
+    if user_id != actor.id {
+        notify::send(
+            c,
+            Recipient::User(user_id.to_owned()),
+            Notice::new(
+                "organization_member_removed",
+                format!("您已被移出机构：{}", org.name),
+                format!("{} 将您移出了机构。", actor.display_name),
+            )
+            .about("organization", org_id),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// The actor leaves their organization (409 `last_owner` for its only owner).
+pub fn leave(c: &mut AnyConnection, actor: &Actor, now: DateTime<Utc>) -> AppResult<()> {
+    let Some(org_id) = actor.org_id() else {
+        return Err(DomainError::new(ErrorCode::Conflict, "you do not belong to an organization").into());
+    };
+    depart(c, org_id, &actor.id, now)?;
+    audit::record(c, Some(&actor.id), Change::new("organization.leave", "organization", org_id), now)?;
+    Ok(())
 }

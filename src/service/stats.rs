@@ -28,13 +28,41 @@ struct ValueGroup {
     #[diesel(sql_type = BigInt)]
     n: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
-    amount: Option<i64>,
+    hi: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    lo: Option<i64>,
 }
 
 #[derive(QueryableByName)]
 struct Single {
     #[diesel(sql_type = BigInt)]
     n: i64,
+}
+
+#[derive(QueryableByName)]
+struct MoneySum {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    hi: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    lo: Option<i64>,
+}
+
+/// SQL selecting the sum of `column` as two parts, `hi` (whole 10^9 fen) and `lo` (the rest),
+/// that cannot overflow a BIGINT on either backend however many rows there are: a plain
+/// `SUM` of amounts near the ceiling fails on both (SQLite: integer overflow; PostgreSQL:
+/// bigint out of range). Integer division and remainder truncate the same way on both, so
+/// `hi × 10^9 + lo` is the exact sum.
+fn money_sum(column: &str) -> String {
+    format!("CAST(SUM({column} / 1000000000) AS BIGINT) AS hi, CAST(SUM({column} % 1000000000) AS BIGINT) AS lo")
+}
+
+fn join_sum(hi: Option<i64>, lo: Option<i64>) -> i64 {
+    crate::domain::money::saturate(i128::from(hi.unwrap_or(0)) * 1_000_000_000 + i128::from(lo.unwrap_or(0)))
+}
+
+fn single_money(c: &mut AnyConnection, column: &str, from_where: &str) -> AppResult<i64> {
+    let sum = diesel::sql_query(format!("SELECT {} {from_where}", money_sum(column))).get_result::<MoneySum>(c)?;
+    Ok(join_sum(sum.hi, sum.lo))
 }
 
 fn groups(c: &mut AnyConnection, sql: &str) -> AppResult<BTreeMap<String, i64>> {
@@ -45,7 +73,7 @@ fn value_groups(c: &mut AnyConnection, sql: &str) -> AppResult<Vec<ValueBucket>>
     Ok(diesel::sql_query(sql)
         .load::<ValueGroup>(c)?
         .into_iter()
-        .map(|g| ValueBucket { key: g.key, contracts: g.n, amount_fen: g.amount.unwrap_or(0) })
+        .map(|g| ValueBucket { key: g.key, contracts: g.n, amount_fen: join_sum(g.hi, g.lo) })
         .collect())
 }
 
@@ -156,28 +184,32 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
         value_by_kind: value_groups(
             c,
             &format!(
-                "SELECT kind AS key, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS amount \
-                 FROM contracts WHERE {CONCLUDED} GROUP BY kind ORDER BY kind"
+                "SELECT kind AS key, COUNT(*) AS n, {} \
+                 FROM contracts WHERE {CONCLUDED} GROUP BY kind ORDER BY kind",
+                money_sum("amount_fen")
             ),
         )?,
         value_by_region: value_groups(
             c,
             &format!(
-                "SELECT o.region AS key, COUNT(*) AS n, CAST(SUM(k.amount_fen) AS BIGINT) AS amount \
+                "SELECT o.region AS key, COUNT(*) AS n, {} \
                  FROM contracts k JOIN organizations o ON o.id = k.seller_org_id \
-                 WHERE k.{CONCLUDED} GROUP BY o.region ORDER BY o.region"
+                 WHERE k.{CONCLUDED} GROUP BY o.region ORDER BY o.region",
+                money_sum("k.amount_fen")
             ),
         )?,
         value_by_quarter: value_groups(
             c,
             &format!(
-                "SELECT {quarter} AS key, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS amount \
-                 FROM contracts WHERE {CONCLUDED} GROUP BY 1 ORDER BY 1"
+                "SELECT {quarter} AS key, COUNT(*) AS n, {} \
+                 FROM contracts WHERE {CONCLUDED} GROUP BY 1 ORDER BY 1",
+                money_sum("amount_fen")
             ),
         )?,
-        registered_amount_fen: single(
+        registered_amount_fen: single_money(
             c,
-            "SELECT CAST(COALESCE(SUM(registered_amount_fen), 0) AS BIGINT) AS n FROM contracts WHERE registration_no IS NOT NULL",
+            "registered_amount_fen",
+            "FROM contracts WHERE registration_no IS NOT NULL",
         )?,
     };
 
@@ -207,11 +239,11 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
         by_status: groups(c, "SELECT status AS key, COUNT(*) AS n FROM challenges GROUP BY status")?,
         bids: single(c, "SELECT COUNT(*) AS n FROM bids")?,
         bids_by_status: groups(c, "SELECT status AS key, COUNT(*) AS n FROM bids GROUP BY status")?,
-        paid_fen: single(c, "SELECT CAST(COALESCE(SUM(paid_fen), 0) AS BIGINT) AS n FROM challenges")?,
-        reward_fen: single(
+        paid_fen: single_money(c, "paid_fen", "FROM challenges")?,
+        reward_fen: single_money(
             c,
-            "SELECT CAST(COALESCE(SUM(reward_fen), 0) AS BIGINT) AS n FROM challenges \
-             WHERE status NOT IN ('draft', 'pending_review', 'rejected')",
+            "reward_fen",
+            "FROM challenges WHERE status NOT IN ('draft', 'pending_review', 'rejected')",
         )?,
     };
 

@@ -434,3 +434,82 @@ async fn listing_search_and_cancel() {
     let u = app.member("university").await;
     app.post(&format!("/challenges/{}/bids", s.id), u.t(), &bid_body()).await.problem(409, "bidding_closed");
 }
+
+#[tokio::test]
+async fn milestone_reports_reject_reasons_and_payments_are_for_the_parties_only() {
+    let s = open_challenge("horse_race", 2, 0).await;
+    let app = &s.app;
+    let teams = [app.member("university").await, app.member("institute").await];
+    let mut bids = Vec::new();
+    for t in &teams {
+        bids.push(bid(&s, t).await);
+    }
+    close_bidding(&s);
+    let expert = app.expert().await;
+    app.post(&format!("/admin/challenges/{}/experts", s.id), s.admin.t(), &json!({"user_ids": [expert.id]}))
+        .await
+        .expect(200);
+    for b in &bids {
+        app.put(
+            &format!("/challenges/{}/bids/{b}/score", s.id),
+            expert.t(),
+            &json!({"technical": 40, "team": 30, "budget": 10}),
+        )
+        .await
+        .expect(200);
+    }
+    let awarded =
+        app.post(&format!("/challenges/{}/award", s.id), s.issuer.t(), &json!({"bid_ids": bids})).await.expect(200);
+    let m1 = awarded["milestones"][0]["id"].as_str().unwrap().to_owned();
+    let ms = |action: &str| format!("/challenges/{}/milestones/{m1}/{action}", s.id);
+    // Team 0 is accepted (a payment), team 1 is sent back with a reason.
+    app.post(&ms("deliver"), teams[0].t(), &json!({"bid_id": bids[0], "report": "甲队阶段报告"})).await.expect(200);
+    app.post(&ms("accept"), s.issuer.t(), &json!({"bid_id": bids[0]})).await.expect(200);
+    app.post(&ms("deliver"), teams[1].t(), &json!({"bid_id": bids[1], "report": "乙队阶段报告"})).await.expect(200);
+    app.post(&ms("reject"), s.issuer.t(), &json!({"bid_id": bids[1], "reason": "乙队检出率未达标"})).await.expect(200);
+
+    let path = format!("/challenges/{}", s.id);
+    let seen_by = |view: &serde_json::Value| {
+        let progress = view["progress"].as_array().unwrap();
+        let texts: Vec<String> = progress
+            .iter()
+            .flat_map(|p| [p["report"].as_str(), p["reject_reason"].as_str()])
+            .flatten()
+            .map(str::to_owned)
+            .collect();
+        let paid_bids: Vec<String> =
+            view["payments"].as_array().unwrap().iter().map(|p| p["bid_id"].as_str().unwrap().to_owned()).collect();
+        (texts, paid_bids, progress.len())
+    };
+    // Anonymous readers and the public list: statuses and winners, no reports, reasons or payments.
+    for view in [
+        app.get(&path, None).await.expect(200),
+        app.get("/challenges", None).await.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == s.id.as_str())
+            .cloned()
+            .unwrap(),
+        app.get(&path, app.user().await.t()).await.expect(200),
+    ] {
+        let (texts, paid, progress) = seen_by(&view);
+        assert!(texts.is_empty(), "{texts:?}");
+        assert!(paid.is_empty(), "{paid:?}");
+        assert_eq!(progress, 4, "every milestone of both winners, statuses public");
+        assert_eq!(view["winners"].as_array().map(Vec::len), Some(2));
+    }
+    // Each team sees its own report and reason, not the other's.
+    let (texts, paid, _) = seen_by(&app.get(&path, teams[0].t()).await.expect(200));
+    assert_eq!(texts, vec!["甲队阶段报告".to_owned()]);
+    assert_eq!(paid, vec![bids[0].clone()]);
+    let (texts, paid, _) = seen_by(&app.get(&path, teams[1].t()).await.expect(200));
+    assert_eq!(texts, vec!["乙队阶段报告".to_owned(), "乙队检出率未达标".to_owned()]);
+    assert!(paid.is_empty());
+    // The issuer, the assigned expert and admins see everything.
+    for who in [&s.issuer, &expert, &s.admin] {
+        let (texts, paid, _) = seen_by(&app.get(&path, who.t()).await.expect(200));
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert_eq!(paid, vec![bids[0].clone()]);
+    }
+}

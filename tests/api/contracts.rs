@@ -329,3 +329,77 @@ async fn stats_and_csv_export() {
     }
     assert!(csv.text.contains("\"咨询, 含\"\"引号\"\"的合同\""), "quoted cell: {}", csv.text);
 }
+
+async fn keyed(app: &TestApp, path: &str, who: &TestUser, key: &str, body: &Value) -> crate::helpers::TestResponse {
+    let req = app.client.post(app.url(path)).bearer_auth(&who.token).header("Idempotency-Key", key).json(body);
+    app.raw(req).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retried_payments_with_one_idempotency_key_record_one_payment() {
+    let app = spawn_app().await;
+    let institute = app.member("institute").await;
+    let enterprise = app.member("enterprise").await;
+    let admin = app.admin().await;
+    let id = signed(&app, &institute, &enterprise, &contract_body("service", &institute, &enterprise, 200_000)).await;
+    app.post(&format!("/admin/contracts/{id}/register"), admin.t(), &json!({})).await.expect(200);
+    let pay = format!("/contracts/{id}/payments");
+    let payment = json!({"amount_fen": 1_000, "paid_at": "2027-01-30T08:00:00Z", "reference": "回单 7"});
+
+    // The same key twice: one payment, the same answer, marked as a replay.
+    let first = keyed(&app, &pay, &institute, "pay-1", &payment).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let again = keyed(&app, &pay, &institute, "pay-1", &payment).await;
+    assert_eq!((again.status, &again.text), (200, &first.text));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    // Five at once with a new key: still one payment.
+    let racing = join_all((0..5).map(|_| keyed(&app, &pay, &institute, "pay-2", &payment))).await;
+    assert!(racing.iter().all(|r| r.status == 200), "{:?}", racing.iter().map(|r| r.status).collect::<Vec<_>>());
+    let contract = app.get(&format!("/contracts/{id}"), institute.t()).await.expect(200);
+    assert_eq!(contract["payments"].as_array().unwrap().len(), 2);
+    assert_eq!(contract["paid_fen"], 2_000);
+    // The same key with another body is refused and changes nothing.
+    let mut other = payment.clone();
+    other["amount_fen"] = json!(5);
+    keyed(&app, &pay, &institute, "pay-1", &other).await.problem(409, "idempotency_key_reused");
+    // A key is scoped by path: the same key on another endpoint is a new request.
+    let report = json!({"stage": "pilot", "note": "中试", "revenue_fen": 0, "reported_at": "2027-02-01T00:00:00Z"});
+    let path = format!("/contracts/{id}/commercialization");
+    assert_eq!(keyed(&app, &path, &institute, "pay-1", &report).await.status, 200);
+    assert_eq!(keyed(&app, &path, &institute, "pay-1", &report).await.headers["idempotent-replayed"], "true");
+    let contract = app.get(&format!("/contracts/{id}"), institute.t()).await.expect(200);
+    assert_eq!(contract["paid_fen"], 2_000);
+    // Without a key every request is its own.
+    assert_eq!(app.post(&pay, institute.t(), &payment).await.status, 200);
+    assert_eq!(app.post(&pay, institute.t(), &payment).await.status, 200);
+    let contract = app.get(&format!("/contracts/{id}"), institute.t()).await.expect(200);
+    assert_eq!(contract["paid_fen"], 4_000);
+}
+
+#[tokio::test]
+async fn amounts_above_the_ceiling_are_refused_and_sums_never_overflow() {
+    let app = spawn_app().await;
+    let institute = app.member("institute").await;
+    let enterprise = app.member("enterprise").await;
+    let admin = app.admin().await;
+    // 10^15 fen is the largest amount any field accepts.
+    let too_big = contract_body("service", &institute, &enterprise, 1_000_000_000_000_001);
+    let refused = app.post("/contracts", institute.t(), &too_big).await.problem(422, "validation_failed");
+    assert!(refused["errors"]["amount_fen"].is_array(), "{refused}");
+    let huge = app.post("/contracts", institute.t(), &json!(i64::MAX)).await;
+    assert!(huge.status >= 400 && huge.status < 500);
+    let max = 1_000_000_000_000_000_i64;
+    // Two contracts at the ceiling: the statistics add them without overflowing.
+    for _ in 0..2 {
+        let id = signed(&app, &institute, &enterprise, &contract_body("service", &institute, &enterprise, max)).await;
+        app.post(&format!("/admin/contracts/{id}/register"), admin.t(), &json!({})).await.expect(200);
+        let pay = format!("/contracts/{id}/payments");
+        let payment = |amount: i64| json!({"amount_fen": amount, "paid_at": "2027-01-30T08:00:00Z", "reference": "x"});
+        app.post(&pay, institute.t(), &payment(1)).await.expect(200);
+        app.post(&pay, institute.t(), &payment(i64::MAX)).await.problem(422, "validation_failed");
+        app.post(&pay, institute.t(), &payment(max)).await.problem(422, "validation_failed");
+        app.post(&pay, institute.t(), &payment(max - 1)).await.expect(200);
+    }
+    let stats = app.get("/admin/stats", admin.t()).await.expect(200);
+    assert!(stats.to_string().contains("2000000000000000"), "{stats}");
+}

@@ -522,16 +522,32 @@ impl TestApp {
         user
     }
 
-    /// Adds an existing user to `owner`'s organization as a member.
+    /// Confirms the user's email with the token from the verification email.
+    pub async fn verify_email(&self, user: &TestUser) {
+        let token = self.mailed_token(&user.email, "verify_email").await;
+        self.post("/auth/verify-email", None, &serde_json::json!({"token": token})).await.expect(200);
+    }
+
+    /// The id of the newest invitation addressed to `user`.
+    pub async fn invitation_for(&self, user: &TestUser) -> String {
+        let list = self.get("/me/invitations", user.t()).await.expect(200);
+        list["items"][0]["id"].as_str().expect("an invitation").to_owned()
+    }
+
+    /// A new user with a verified email, invited to `owner`'s organization as a member, who
+    /// accepted.
     pub async fn add_member(&self, owner: &TestUser) -> TestUser {
         let mut user = self.user().await;
+        self.verify_email(&user).await;
         self.post(
-            &format!("/organizations/{}/members", owner.org()),
+            &format!("/organizations/{}/invitations", owner.org()),
             owner.t(),
             &serde_json::json!({"email": user.email, "org_role": "member"}),
         )
         .await
-        .expect(201);
+        .expect(202);
+        let invitation = self.invitation_for(&user).await;
+        self.post(&format!("/invitations/{invitation}/accept"), user.t(), &serde_json::json!({})).await.expect(200);
         user.org_id = owner.org_id.clone();
         user
     }

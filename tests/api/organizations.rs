@@ -133,28 +133,115 @@ async fn rejection_needs_a_reason_and_is_mailed() {
 }
 
 #[tokio::test]
-async fn owners_add_members() {
+async fn membership_is_by_invitation_and_consent() {
     let app = spawn_app().await;
     let owner = app.member("enterprise").await;
     let newcomer = app.user().await;
-    let path = format!("/organizations/{}/members", owner.org());
-    let added = app.post(&path, owner.t(), &json!({"email": newcomer.email, "org_role": "member"})).await.expect(201);
-    assert_eq!(added["organization"]["id"], owner.org());
-    assert_eq!(added["organization"]["org_role"], "member");
-    // A member is not an owner.
+    app.verify_email(&newcomer).await;
+    let path = format!("/organizations/{}/invitations", owner.org());
+    let invite = |email: &str, role: &str| json!({"email": email, "org_role": role});
+    // Inviting changes nobody's membership.
+    assert_eq!(app.post(&path, owner.t(), &invite(&newcomer.email, "member")).await.status, 202);
+    assert!(app.get("/me", newcomer.t()).await.expect(200)["organization"].is_null());
+    // The same answer whether the address has an account, an organization, or nothing.
+    let admin = app.admin().await;
+    let other_owner = app.member("university").await;
+    for email in [admin.email.clone(), other_owner.email.clone(), format!("nobody{}@example.cn", unique())] {
+        let res = app.post(&path, owner.t(), &invite(&email, "member")).await;
+        assert_eq!((res.status, res.text.as_str()), (202, ""));
+    }
+    // The first round's path is an invitation too.
+    let members = format!("/organizations/{}/members", owner.org());
+    assert_eq!(app.post(&members, owner.t(), &invite(&newcomer.email, "member")).await.status, 202);
+    assert!(app.get("/me", newcomer.t()).await.expect(200)["organization"].is_null());
+    // Only an owner invites.
     let another = app.user().await;
-    app.post(&path, newcomer.t(), &json!({"email": another.email, "org_role": "member"}))
+    app.post(&path, newcomer.t(), &invite(&another.email, "member")).await.problem(403, "forbidden");
+    app.post(&path, another.t(), &invite(&another.email, "owner")).await.problem(403, "forbidden");
+    app.post(&path, owner.t(), &json!({"email": "not-an-email", "org_role": "member"}))
         .await
-        .problem(403, "forbidden");
-    // Someone already in an organization cannot be added.
-    app.post(&path, owner.t(), &json!({"email": newcomer.email, "org_role": "member"}))
+        .problem(422, "validation_failed");
+
+    // The invitee sees the invitation (once, renewed) and the owner was notified only through it.
+    let mine = app.get("/me/invitations", newcomer.t()).await.expect(200);
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "pending");
+    assert_eq!(items[0]["org_id"], owner.org());
+    let id = items[0]["id"].as_str().unwrap().to_owned();
+    app.run_due_jobs().await;
+    assert!(app.mails().iter().any(|m| m.to == newcomer.email && m.kind == "notification"));
+    // Nobody else can act on it.
+    app.post(&format!("/invitations/{id}/accept"), another.t(), &json!({})).await.problem(404, "not_found");
+    let joined = app.post(&format!("/invitations/{id}/accept"), newcomer.t(), &json!({})).await.expect(200);
+    assert_eq!(joined["status"], "accepted");
+    let me = app.get("/me", newcomer.t()).await.expect(200);
+    assert_eq!(me["organization"]["id"], owner.org());
+    assert_eq!(me["organization"]["org_role"], "member");
+    app.post(&format!("/invitations/{id}/accept"), newcomer.t(), &json!({}))
+        .await
+        .problem(409, "invalid_state_transition");
+
+    // Someone in another organization cannot accept until they leave it.
+    let invited =
+        app.get("/me/invitations", other_owner.t()).await.expect(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    app.verify_email(&other_owner).await;
+    app.post(&format!("/invitations/{invited}/accept"), other_owner.t(), &json!({}))
         .await
         .problem(409, "already_in_organization");
-    app.post(&path, owner.t(), &json!({"email": format!("nobody{}@example.cn", unique()), "org_role": "member"}))
+    // The platform administrator cannot join an organization.
+    let admin_invite = app.invitation_for(&admin).await;
+    app.post(&format!("/invitations/{admin_invite}/accept"), admin.t(), &json!({})).await.problem(403, "forbidden");
+    // An unverified address cannot accept; declining works.
+    app.post(&path, owner.t(), &invite(&another.email, "member")).await;
+    let another_invite = app.invitation_for(&another).await;
+    app.post(&format!("/invitations/{another_invite}/accept"), another.t(), &json!({})).await.problem(403, "forbidden");
+    let declined =
+        app.post(&format!("/invitations/{another_invite}/decline"), another.t(), &json!({})).await.expect(200);
+    assert_eq!(declined["status"], "declined");
+    // Invitations expire.
+    let late = app.user().await;
+    app.verify_email(&late).await;
+    app.post(&path, owner.t(), &invite(&late.email, "member")).await;
+    let late_invite = app.invitation_for(&late).await;
+    app.clock.advance(chrono::Duration::days(15));
+    assert_eq!(app.get("/me/invitations", late.t()).await.expect(200)["items"][0]["status"], "expired");
+    app.post(&format!("/invitations/{late_invite}/accept"), late.t(), &json!({}))
         .await
-        .problem(404, "not_found");
-    // Outsiders cannot add people to someone else's organization.
-    app.post(&path, another.t(), &json!({"email": another.email, "org_role": "owner"})).await.problem(403, "forbidden");
+        .problem(409, "invalid_state_transition");
+}
+
+#[tokio::test]
+async fn members_leave_or_are_removed_but_an_organization_keeps_an_owner() {
+    let app = spawn_app().await;
+    let owner = app.member("enterprise").await;
+    let member = app.add_member(&owner).await;
+    let second = app.add_member(&owner).await;
+    app.post("/me/organization/leave", owner.t(), &json!({})).await.problem(409, "last_owner");
+    let remove = |who: &crate::helpers::TestUser| format!("/organizations/{}/members/{}", owner.org(), who.id);
+    app.delete(&remove(&owner), owner.t()).await.problem(409, "last_owner");
+    // Members cannot remove anyone.
+    app.delete(&remove(&second), member.t()).await.problem(403, "forbidden");
+    let left = app.post("/me/organization/leave", member.t(), &json!({})).await.expect(200);
+    assert!(left["organization"].is_null());
+    app.post("/me/organization/leave", member.t(), &json!({})).await.problem(409, "conflict");
+    assert_eq!(app.delete(&remove(&second), owner.t()).await.status, 204);
+    assert!(app.get("/me", second.t()).await.expect(200)["organization"].is_null());
+    app.delete(&remove(&second), owner.t()).await.problem(404, "not_found");
+    // A co-owner lets the first owner leave.
+    let co = app.user().await;
+    app.verify_email(&co).await;
+    app.post(
+        &format!("/organizations/{}/invitations", owner.org()),
+        owner.t(),
+        &json!({"email": co.email, "org_role": "owner"}),
+    )
+    .await
+    .expect(202);
+    let id = app.invitation_for(&co).await;
+    app.post(&format!("/invitations/{id}/accept"), co.t(), &json!({})).await.expect(200);
+    app.post("/me/organization/leave", owner.t(), &json!({})).await.expect(200);
+    app.post("/me/organization/leave", co.t(), &json!({})).await.problem(409, "last_owner");
 }
 
 #[tokio::test]

@@ -103,6 +103,27 @@ async fn permission_matrix() {
     });
     let k = app.post("/contracts", university.t(), &contract).await.expect(201)["id"].as_str().unwrap().to_owned();
     let fresh = app.user().await;
+    // Invitations for the accept and decline rows, and a member for the removal row.
+    let invitee = app.user().await;
+    app.verify_email(&invitee).await;
+    for org in [&university, &enterprise] {
+        app.post(
+            &format!("/organizations/{}/invitations", org.org()),
+            org.t(),
+            &json!({"email": invitee.email, "org_role": "member"}),
+        )
+        .await
+        .expect(202);
+    }
+    let invites = app.get("/me/invitations", invitee.t()).await.expect(200);
+    let invite_of = |org: &TestUser| {
+        invites["items"].as_array().unwrap().iter().find(|i| i["org_id"] == org.org()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (invitation, second_invitation) = (invite_of(&university), invite_of(&enterprise));
+    let removable = app.add_member(&university).await;
     // documents and NDA requests
     let annex = app.file(&university, "signed_contract", &pdf(200)).await;
     let mut contract2 = contract.clone();
@@ -145,8 +166,32 @@ async fn permission_matrix() {
             format!("/organizations/{}/members", university.org()),
             Some(json!({"email": fresh.email, "org_role": "member"})),
             &university,
-            [401, 403, 403, 403, 403, 403, 201],
+            [401, 403, 403, 403, 403, 403, 202],
         ),
+        row(
+            "POST",
+            format!("/organizations/{}/invitations", university.org()),
+            Some(json!({"email": fresh.email, "org_role": "member"})),
+            &university,
+            [401, 403, 403, 403, 403, 403, 202],
+        ),
+        row("GET", "/me/invitations".into(), None, &university, [401, 200, 200, 200, 200, 200, 200]),
+        row("POST", format!("/invitations/{invitation}/accept"), None, &invitee, [401, 404, 404, 404, 404, 403, 200]),
+        row(
+            "POST",
+            format!("/invitations/{second_invitation}/decline"),
+            None,
+            &invitee,
+            [401, 404, 404, 404, 404, 404, 200],
+        ),
+        row(
+            "DELETE",
+            format!("/organizations/{}/members/{}", university.org(), removable.id),
+            None,
+            &university,
+            [401, 403, 403, 403, 403, 403, 204],
+        ),
+        row("POST", "/me/organization/leave".into(), None, &university, [401, 409, 409, 409, 409, 409, 409]),
         row(
             "POST",
             format!("/admin/organizations/{}/verify", spare_pending.org()),
