@@ -83,6 +83,7 @@ diesel::table! {
         window_start -> Timestamp,
         locked_until -> Nullable<Timestamp>,
         pending -> Integer,
+        failed -> Integer,
     }
 }
 

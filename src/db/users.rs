@@ -252,12 +252,15 @@ pub fn consume_email_token(
 #[derive(Debug, Clone, Queryable)]
 pub struct ThrottleRow {
     pub email: String,
-    /// Attempts counted in the current window (in flight or failed).
+    /// Attempts counted in the current window: in flight, failed, or succeeded while others
+    /// of the same burst were in flight.
     pub failures: i32,
     pub window_start: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
     /// Attempts counted whose password check has not finished yet.
     pub pending: i32,
+    /// Completed failures in the current window; `auth.account_lock_failures` of them lock.
+    pub failed: i32,
 }
 
 /// The throttle row of `email`, created when missing, locked until the transaction ends: an
@@ -292,6 +295,7 @@ pub fn save_throttle(c: &mut AnyConnection, row: &ThrottleRow) -> AppResult<()> 
             login_throttle::window_start.eq(row.window_start),
             login_throttle::locked_until.eq(row.locked_until),
             login_throttle::pending.eq(row.pending),
+            login_throttle::failed.eq(row.failed),
         ))
         .execute(c)?;
     Ok(())

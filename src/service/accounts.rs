@@ -131,9 +131,9 @@ fn locked_for(row: &ThrottleRow, now: DateTime<Utc>) -> Option<i64> {
 }
 
 /// Counts a login attempt for `email` before its password is checked, atomically with the
-/// lockout decision (the throttle row is locked): attempts in flight count like failures,
-/// so a burst of parallel attempts evaluates at most `account_lock_failures` passwords, and
-/// the rest are refused without touching argon2.
+/// lockout decision (the throttle row is locked). Attempts in flight count against the
+/// account's budget of `account_lock_failures`, so a burst of parallel attempts evaluates at
+/// most that many passwords and the rest are refused (429) without touching argon2.
 pub fn begin_login(
     c: &mut AnyConnection,
     email: &str,
@@ -147,12 +147,14 @@ pub fn begin_login(
     let window = lock_window(settings);
     if from_db(row.window_start) + window <= now {
         row.failures = 0;
+        row.failed = 0;
         row.pending = 0;
         row.window_start = to_db(now);
         row.locked_until = None;
     }
     if row.failures >= settings.account_lock_failures as i32 {
-        let secs = (from_db(row.window_start) + window - now).num_seconds().max(1);
+        // Spent by attempts still in flight: a moment; by finished ones: the window.
+        let secs = if row.pending > 0 { 1 } else { (from_db(row.window_start) + window - now).num_seconds().max(1) };
         return Ok(LoginAdmission::Locked(secs));
     }
     row.failures += 1;
@@ -163,7 +165,7 @@ pub fn begin_login(
 }
 
 /// Ends an admitted attempt whose password did not match; returns the lock length when the
-/// account is (now) locked.
+/// account is (now) locked: the `account_lock_failures`-th failure in the window locks it.
 pub fn record_login_failure(
     c: &mut AnyConnection,
     email: &str,
@@ -172,25 +174,34 @@ pub fn record_login_failure(
 ) -> AppResult<Option<i64>> {
     let mut row = db::users::lock_throttle(c, email, now)?;
     row.pending = (row.pending - 1).max(0);
+    row.failed += 1;
     let locked = match locked_for(&row, now) {
         Some(secs) => Some(secs),
-        None if row.failures >= settings.account_lock_failures as i32 => {
+        None if row.failed >= settings.account_lock_failures as i32 => {
             let window = lock_window(settings);
             row.locked_until = Some(to_db(now + window));
             row.failures = 0;
+            row.failed = 0;
             row.window_start = to_db(now);
             Some(window.num_seconds())
         }
-        None => None,
+        None => {
+            if row.pending == 0 {
+                // The burst is over: only its failures stay counted.
+                row.failures = row.failed;
+            }
+            None
+        }
     };
     db::users::save_throttle(c, &row)?;
     Ok(locked)
 }
 
 /// Ends an admitted attempt whose password matched: refused while the account is locked
-/// (failures counted meanwhile may have locked it), otherwise a new refresh-token family.
-/// A success clears the count unless other attempts are still in flight (then they were made
-/// together with it, and the burst keeps its budget).
+/// (failures counted meanwhile may have locked it), otherwise a new refresh-token family. A
+/// success with nothing else in flight clears the count; one made amid a burst keeps its place
+/// in the budget until the burst is over, so the burst still evaluates no more passwords than
+/// the budget allows.
 pub fn complete_login(
     c: &mut AnyConnection,
     user_id: &str,
@@ -206,6 +217,7 @@ pub fn complete_login(
     }
     if row.pending == 0 {
         row.failures = 0;
+        row.failed = 0;
         row.window_start = to_db(now);
         row.locked_until = None;
     }

@@ -182,3 +182,21 @@ async fn metrics_answer_only_with_the_configured_token() {
     app.get("/metrics", Some("wrong-token")).await.problem(404, "not_found");
     assert_eq!(app.get("/metrics", Some("metrics-token-0123456789")).await.status, 200);
 }
+
+#[tokio::test]
+async fn concurrent_correct_logins_never_lock_the_account() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    for _ in 0..3 {
+        let answers = join_all((0..20).map(|_| app.login(&user.email, PASSWORD))).await;
+        let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+        assert!(statuses.iter().all(|s| [200, 429].contains(s)), "{statuses:?}");
+        assert!(statuses.contains(&200), "{statuses:?}");
+        // Once the burst is over the account is as before.
+        app.login(&user.email, PASSWORD).await.expect(200);
+    }
+    for _ in 0..4 {
+        app.login(&user.email, "wrong-password-123").await.problem(401, "invalid_credentials");
+    }
+    app.login(&user.email, PASSWORD).await.expect(200);
+}

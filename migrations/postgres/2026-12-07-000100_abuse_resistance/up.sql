@@ -1,6 +1,10 @@
--- Login attempts in flight per email: counted before the password is checked, so a burst of
--- parallel attempts evaluates at most `auth.account_lock_failures` passwords.
+-- Login attempts are counted before the password is checked (`failures` now counts attempts:
+-- in flight, failed, or succeeded during a burst), so a burst of parallel attempts evaluates
+-- at most `auth.account_lock_failures` passwords; `pending` are still being checked, `failed`
+-- are the completed failures that lock the account.
 ALTER TABLE login_throttle ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_throttle ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+UPDATE login_throttle SET failed = failures;
 
 -- Membership by invitation: the invitee accepts or declines; keyed by the normalized email,
 -- so people who register later still find their invitations.

@@ -1,3 +1,4 @@
 DROP TABLE idempotent_requests;
 DROP TABLE org_invitations;
+ALTER TABLE login_throttle DROP COLUMN failed;
 ALTER TABLE login_throttle DROP COLUMN pending;
