@@ -25,10 +25,7 @@ fn main() -> std::process::ExitCode {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Bench(bench) => run_bench(bench),
-        Command::Openapi => {
-            use utoipa::OpenApi;
-            print(&techtransfer::api::openapi::ApiDoc::openapi().to_pretty_json()?)
-        }
+        Command::Openapi => print(&techtransfer::api::openapi::document().to_pretty_json()?),
         Command::Healthcheck { url, timeout_secs } => {
             healthcheck(&Settings::load(&config_dir())?, url, Duration::from_secs(timeout_secs))
         }

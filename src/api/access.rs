@@ -66,14 +66,17 @@ impl From<AccessRequestRow> for AccessRequestView {
 pub struct AccessRequestCreate {
     /// Why the organization wants the detail.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub message: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GrantRequest {
     /// The NDA text the requester must accept.
+    #[schema(min_length = 1, max_length = 50000)]
     pub nda_text: String,
     /// The owner's name for this text's version (default `1`).
+    #[schema(min_length = 1, max_length = 64)]
     pub nda_version: Option<String>,
 }
 
@@ -85,6 +88,7 @@ pub struct AcceptNdaRequest {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct AccessReason {
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 

@@ -18,12 +18,12 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    #[schema(example = "li.ming@example.cn")]
+    #[schema(example = "li.ming@example.cn", max_length = 254)]
     pub email: String,
     /// At least 10 characters.
-    #[schema(example = "correct-horse-battery")]
+    #[schema(example = "correct-horse-battery", min_length = 10, max_length = 128)]
     pub password: String,
-    #[schema(example = "李明")]
+    #[schema(example = "李明", min_length = 1, max_length = 100)]
     pub display_name: String,
 }
 
@@ -45,6 +45,7 @@ pub struct RefreshRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordResetRequest {
+    #[schema(max_length = 254)]
     pub email: String,
 }
 
@@ -52,6 +53,7 @@ pub struct PasswordResetRequest {
 pub struct PasswordResetConfirm {
     pub token: String,
     /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -242,10 +244,10 @@ pub async fn password_reset(
 ) -> AppResult<HttpResponse> {
     limit(&state, &req, Limited::PasswordReset)?;
     let now = state.clock.now();
-    if let Some(email) = normalize_email(&body.into_inner().email) {
-        let auth = state.settings.auth.clone();
-        state.db.tx(move |c| accounts::request_password_reset(c, &email, &auth, now)).await?;
-    }
+    let email = normalize_email(&body.into_inner().email)
+        .ok_or_else(|| AppError::field("email", "must be a valid email address"))?;
+    let auth = state.settings.auth.clone();
+    state.db.tx(move |c| accounts::request_password_reset(c, &email, &auth, now)).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

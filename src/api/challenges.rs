@@ -31,31 +31,39 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MilestoneRequest {
+    #[schema(min_length = 1)]
     pub title: String,
     pub due_date: NaiveDate,
+    #[schema(minimum = 0)]
     pub payment_fen: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateChallengeRequest {
-    #[schema(example = "高温合金叶片内部缺陷智能检测")]
+    #[schema(example = "高温合金叶片内部缺陷智能检测", min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000)]
     pub description: String,
     pub field: Field,
     /// Target indicators, e.g. `{"name": "检出率", "target": "≥99%"}`.
+    #[schema(min_items = 1, max_items = 50)]
     pub indicators: Vec<Indicator>,
     pub reward_fen: i64,
     pub mode: ChallengeMode,
     /// `directed` only: the verified organization commissioned.
+    #[schema(format = Uuid)]
     pub directed_org_id: Option<String>,
     /// `single` and `directed`: 1; `horse_race`: 2..5.
     pub max_winners: i32,
     /// Any future time.
     pub bid_deadline: DateTime<Utc>,
     /// Public notice period (公示) after the award, 0..15 days (default 0).
+    #[schema(minimum = 0, maximum = 15)]
     pub publicity_days: Option<i32>,
+    #[schema(min_items = 1)]
     pub eligible_kinds: Vec<OrgKind>,
     /// Payments must add up to `reward_fen`.
+    #[schema(max_items = 20)]
     pub milestones: Vec<MilestoneRequest>,
     /// Attachment purposes every bid must carry (else 422 `missing_attachments`).
     #[serde(default)]
@@ -192,15 +200,21 @@ impl From<Details> for ChallengeView {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct BidRequest {
+    #[schema(min_length = 1, max_length = 20000)]
     pub proposal: String,
+    #[schema(minimum = 0)]
     pub budget_fen: i64,
+    #[schema(min_length = 1, max_length = 20000)]
     pub plan: String,
+    #[schema(min_items = 1, max_items = 100)]
     pub team: Vec<TeamMember>,
     /// Consortium partners (at most four verified organizations); the bidder leads.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 4)]
     pub partner_org_ids: Vec<String>,
     /// The stamped proposal and other documents, by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
@@ -246,16 +260,21 @@ impl From<BidRow> for BidView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExpertsRequest {
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 50)]
     pub user_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ScoreRequest {
     /// 0..100 each.
+    #[schema(minimum = 0, maximum = 100)]
     pub technical: i32,
+    #[schema(minimum = 0, maximum = 100)]
     pub team: i32,
+    #[schema(minimum = 0, maximum = 100)]
     pub budget: i32,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub comment: String,
 }
 
@@ -309,26 +328,33 @@ pub struct FeedbackView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AwardRequest {
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1)]
     pub bid_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeliverRequest {
+    #[schema(format = Uuid)]
     pub bid_id: String,
+    #[schema(min_length = 1, max_length = 20000)]
     pub report: String,
     /// Reports and test results, by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MilestoneAcceptRequest {
+    #[schema(format = Uuid)]
     pub bid_id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BidReasonRequest {
+    #[schema(format = Uuid)]
     pub bid_id: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

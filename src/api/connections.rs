@@ -21,19 +21,24 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ConnectionRequest {
     /// Exactly one of `achievement_id` and `demand_id`.
+    #[schema(format = Uuid)]
     pub achievement_id: Option<String>,
+    #[schema(format = Uuid)]
     pub demand_id: Option<String>,
+    #[schema(min_length = 1, max_length = 2000)]
     pub message: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeclineRequest {
     pub reason_code: DeclineReason,
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MessageRequest {
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 

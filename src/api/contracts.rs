@@ -24,26 +24,37 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PlanRequest {
     pub due_date: NaiveDate,
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ContractRequest {
     pub kind: ContractKind,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(format = Uuid)]
     pub seller_org_id: String,
+    #[schema(format = Uuid)]
     pub buyer_org_id: String,
+    #[schema(format = Uuid)]
     pub achievement_id: Option<String>,
+    #[schema(format = Uuid)]
     pub demand_id: Option<String>,
+    #[schema(format = Uuid)]
     pub challenge_id: Option<String>,
     /// An accepted connection between the parties; it moves to `contracted`.
+    #[schema(format = Uuid)]
     pub connection_id: Option<String>,
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
     /// Instalments adding up to `amount_fen`.
+    #[schema(min_items = 1, max_items = 100)]
     pub payment_plan: Vec<PlanRequest>,
     pub royalty_rate_bp: Option<i32>,
     /// The contract text and annexes, by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
@@ -362,8 +373,10 @@ pub async fn register(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct PaymentRequest {
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
     pub paid_at: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 200)]
     pub reference: String,
 }
 
@@ -403,7 +416,9 @@ pub async fn payment(
 pub struct CommercializationRequest {
     pub stage: Stage,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub note: String,
+    #[schema(minimum = 0)]
     pub revenue_fen: Option<i64>,
     pub reported_at: DateTime<Utc>,
 }
@@ -451,6 +466,7 @@ pub struct DistributionRequest {
     /// least the legal minimum (default 5000 bp).
     pub inventor_share_bp: i32,
     /// Shares of the inventors' pool, adding up to 10000.
+    #[schema(max_items = 200)]
     pub beneficiaries: Vec<Share>,
 }
 

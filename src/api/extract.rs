@@ -71,34 +71,112 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 // PostgreSQL text cannot hold the NUL character, so no input may carry one: refused at the
 // edge with the same answer on both backends, before any handler sees it.
 
-/// 422 naming the field when a JSON string (or key) holds `\u0000`.
-fn refuse_nul_in_json(body: &[u8]) -> Result<(), AppError> {
-    let escaped_nul = body.windows(6).enumerate().any(|(i, window)| {
+/// Whether the raw body holds an escaped NUL (`\u0000`) anywhere: the cheap test that lets
+/// almost every body skip the field-by-field check.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(i, window)| {
         // An escape only when the backslash is not itself escaped.
         window == b"\\u0000" && body[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
-    });
-    if !escaped_nul {
-        return Ok(());
-    }
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Ok(()); // malformed anyway: the parser reports it
-    };
-    let field = nul_path(&value, "").unwrap_or_default();
-    let field = if field.is_empty() { "body".to_owned() } else { field };
-    Err(AppError::field(&field, "must not contain the NUL character"))
+    })
 }
 
-fn nul_path(value: &serde_json::Value, at: &str) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) => s.contains('\0').then(|| at.to_owned()),
-        serde_json::Value::Array(items) => {
-            items.iter().enumerate().find_map(|(i, item)| nul_path(item, &format!("{at}[{i}]")))
+/// 422 naming the first field that holds `\u0000` in its value or in a key, among the parts
+/// of the body the target type read (`ignored` lists the parts it skipped: unknown fields are
+/// ignored as before, whatever they hold).
+fn refuse_nul_in_json(value: &serde_json::Value, ignored: &[Vec<String>]) -> Result<(), AppError> {
+    let mut at = Walk::default();
+    match nul_path(value, &mut at, ignored) {
+        Some(field) => {
+            Err(AppError::field(if field.is_empty() { "body" } else { &field }, "must not contain the NUL character"))
         }
+        None => Ok(()),
+    }
+}
+
+/// Where a walk over a JSON value is: the keys and positions from the root.
+#[derive(Default)]
+struct Walk {
+    segments: Vec<String>,
+    in_array: Vec<bool>,
+}
+
+impl Walk {
+    fn skipped(&self, ignored: &[Vec<String>]) -> bool {
+        ignored.iter().any(|path| *path == self.segments)
+    }
+
+    fn path(&self) -> String {
+        render(&self.segments, &self.in_array)
+    }
+
+    fn within<T>(&mut self, segment: String, in_array: bool, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.segments.push(segment);
+        self.in_array.push(in_array);
+        let result = f(self);
+        self.segments.pop();
+        self.in_array.pop();
+        result
+    }
+}
+
+fn nul_path(value: &serde_json::Value, at: &mut Walk, ignored: &[Vec<String>]) -> Option<String> {
+    if at.skipped(ignored) {
+        return None;
+    }
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| at.path()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| at.within(i.to_string(), true, |at| nul_path(item, at, ignored))),
         serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
-            let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
-            if key.contains('\0') { Some(path) } else { nul_path(item, &path) }
+            at.within(key.clone(), false, |at| {
+                if at.skipped(ignored) {
+                    None
+                } else if key.contains('\0') {
+                    Some(at.path())
+                } else {
+                    nul_path(item, at, ignored)
+                }
+            })
         }),
         _ => None,
+    }
+}
+
+/// The JSON path of `at` (`a.b[2].c`): positions in arrays in brackets, keys joined by dots.
+fn render(at: &[String], in_array: &[bool]) -> String {
+    let mut out = String::new();
+    for (segment, index) in at.iter().zip(in_array) {
+        if *index {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+/// The path serde_ignored reports, as the keys and positions that lead to it.
+fn ignored_segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+    match path {
+        serde_ignored::Path::Root => Vec::new(),
+        serde_ignored::Path::Seq { parent, index } => {
+            let mut segments = ignored_segments(parent);
+            segments.push(index.to_string());
+            segments
+        }
+        serde_ignored::Path::Map { parent, key } => {
+            let mut segments = ignored_segments(parent);
+            segments.push(key.clone());
+            segments
+        }
+        serde_ignored::Path::Some { parent }
+        | serde_ignored::Path::NewtypeStruct { parent }
+        | serde_ignored::Path::NewtypeVariant { parent } => ignored_segments(parent),
     }
 }
 
@@ -166,7 +244,11 @@ fn out_of_range_amounts(value: &serde_json::Value, at: &str, bad: &mut Vec<Strin
                 let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
                 match item {
                     serde_json::Value::Number(n) if key.ends_with("_fen") => {
-                        if !n.as_i64().is_some_and(crate::domain::money::within_ceiling) {
+                        // `5.0` is read as 5 (see `whole_floats_as_integers`).
+                        let whole = n
+                            .as_i64()
+                            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
+                        if !whole.is_some_and(crate::domain::money::within_ceiling) {
                             bad.push(path);
                         }
                     }
@@ -178,12 +260,50 @@ fn out_of_range_amounts(value: &serde_json::Value, at: &str, bad: &mut Vec<Strin
     }
 }
 
+/// The body with every whole-number float (`4.0`, `1e3`) written as an integer; `None` when
+/// it has none (or is not JSON).
+fn whole_floats_as_integers(body: &[u8]) -> Option<Vec<u8>> {
+    fn normalize(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *value = serde_json::Value::from(f as i64);
+                    true
+                } else {
+                    false
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().map(normalize).fold(false, |a, b| a | b),
+            serde_json::Value::Object(map) => map.values_mut().map(normalize).fold(false, |a, b| a | b),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    normalize(&mut value).then(|| serde_json::to_vec(&value).ok()).flatten()
+}
+
 /// Parses JSON, telling syntax errors (400) from value errors (422 naming the field).
+/// PostgreSQL text cannot hold the NUL character, so no field the type reads may carry one
+/// (422, the same on both backends).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    refuse_nul_in_json(body)?;
     refuse_amounts_beyond_the_ceiling(body)?;
+    let mut ignored = Vec::new();
+    let watch_nul = has_escaped_nul(body);
+    let mut note_ignored = |path: serde_ignored::Path<'_>| {
+        if watch_nul {
+            ignored.push(ignored_segments(&path));
+        }
+    };
     let de = &mut serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(de) {
+    let parsed = serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(de, &mut note_ignored));
+    if watch_nul
+        && parsed.is_ok()
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        refuse_nul_in_json(&value, &ignored)?;
+    }
+    match parsed {
         Ok(value) => Ok(value),
         Err(err) => {
             let path = err.path().to_string();
@@ -196,6 +316,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
                 }
                 serde_json::error::Category::Data => {
                     let message = strip_position(&inner.to_string());
+                    // `4.0` is the integer 4 (JSON has one number type): read it as one.
+                    if message.starts_with("invalid type: floating point")
+                        && let Some(normalized) = whole_floats_as_integers(body)
+                    {
+                        return parse_json(&normalized);
+                    }
                     let field = missing_field(&message)
                         .map(|f| if path == "." { f.to_owned() } else { format!("{path}.{f}") })
                         .unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });

@@ -29,6 +29,7 @@ use crate::state::AppState;
 /// One document attached to a record, by the id `POST /files` returned.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentIn {
+    #[schema(format = Uuid)]
     pub file_id: String,
     pub purpose: Purpose,
 }
@@ -420,8 +421,10 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<St
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ConfidentialIn {
     /// The full technical detail.
+    #[schema(max_length = 50000)]
     pub text: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 

@@ -23,14 +23,18 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateIntegrityRequest {
     /// Exactly one of `org_id` and `user_id`.
+    #[schema(format = Uuid)]
     pub org_id: Option<String>,
+    #[schema(format = Uuid)]
     pub user_id: Option<String>,
     pub severity: Severity,
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
     /// When the record stops being in force (none: until lifted).
     pub expires_at: Option<DateTime<Utc>>,
     /// Evidence, by the ids `POST /files` returned (purpose `evidence`); administrators only.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
@@ -89,14 +93,6 @@ pub async fn create(
     v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", "must be in the future");
     v.finish()?;
     let docs = super::files::refs(&body.attachments, "attachments")?;
-    let id_of = |raw: Option<String>, field: &str| {
-        raw.map(|r| {
-            uuid::Uuid::parse_str(&r)
-                .map(|u| u.to_string())
-                .map_err(|_| crate::error::AppError::field(field, "must be a UUID"))
-        })
-        .transpose()
-    };
     let input = NewIntegrityRecord {
         org_id: id_of(body.org_id, "org_id")?,
         user_id: id_of(body.user_id, "user_id")?,
@@ -141,12 +137,13 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
+    let (org_id, user_id) = (id_of(q.org_id, "org_id")?, id_of(q.user_id, "user_id")?);
     let now = state.clock.now();
     let (rows, total) = state
         .db
         .read(move |c| {
             let actor = load_actor(c, &admin.0.id)?;
-            integrity::list(c, &actor, q.org_id.as_deref(), q.user_id.as_deref(), q.active.unwrap_or(false), page, now)
+            integrity::list(c, &actor, org_id.as_deref(), user_id.as_deref(), q.active.unwrap_or(false), page, now)
         })
         .await?;
     let items = rows.into_iter().map(|r| IntegrityView::new(r, now)).collect();
@@ -176,4 +173,14 @@ pub async fn lift(
         })
         .await?;
     Ok(HttpResponse::Ok().json(IntegrityView::new(row, now)))
+}
+
+/// An optional id from a body or query: a UUID, or 422 naming `field`.
+fn id_of(raw: Option<String>, field: &str) -> AppResult<Option<String>> {
+    raw.map(|r| {
+        uuid::Uuid::parse_str(&r)
+            .map(|u| u.to_string())
+            .map_err(|_| crate::error::AppError::field(field, "must be a UUID"))
+    })
+    .transpose()
 }

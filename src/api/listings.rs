@@ -33,15 +33,19 @@ where
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AchievementCreate {
-    #[schema(example = "高效钙钛矿太阳能电池制备技术")]
+    #[schema(example = "高效钙钛矿太阳能电池制备技术", min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000)]
     pub summary: String,
     pub field: Field,
     #[serde(default)]
     pub keywords: Vec<String>,
     /// Technology readiness level 1..9 (GB/T 22900).
+    #[schema(minimum = 1, maximum = 9)]
     pub trl: i32,
+    #[schema(min_items = 1)]
     pub transfer_modes: Vec<TransferMode>,
+    #[schema(minimum = 0)]
     pub asking_price_fen: Option<i64>,
     #[serde(default)]
     pub negotiable: bool,
@@ -49,9 +53,11 @@ pub struct AchievementCreate {
     pub region: String,
     /// Chinese patent application numbers with check digit, e.g. `CN202310123456.6`.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub patent_numbers: Vec<String>,
     /// Public documents (patent certificates, test reports), by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
     /// Detail shown only to the owner, administrators and NDA holders.
     pub confidential: Option<ConfidentialIn>,
@@ -82,20 +88,26 @@ impl AchievementCreate {
 /// A partial edit: only the keys sent change (`null` clears an optional value).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct AchievementPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 10000)]
     pub summary: Option<String>,
     pub field: Option<Field>,
     pub keywords: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 9)]
     pub trl: Option<i32>,
+    #[schema(min_items = 1)]
     pub transfer_modes: Option<Vec<TransferMode>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub asking_price_fen: Option<Option<i64>>,
     pub negotiable: Option<bool>,
     pub region: Option<String>,
+    #[schema(max_items = 50)]
     pub patent_numbers: Option<Vec<String>>,
     /// Documents to add (attachments are never replaced: a new version is a new attachment).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
     /// Sets the confidential text and adds confidential documents.
     pub confidential: Option<ConfidentialIn>,
@@ -198,19 +210,23 @@ impl From<ListingRow> for AchievementView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DemandCreate {
-    #[schema(example = "地铁车辆轮对尺寸在线检测需求")]
+    #[schema(example = "地铁车辆轮对尺寸在线检测需求", min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000)]
     pub description: String,
     pub field: Field,
     #[serde(default)]
     pub keywords: Vec<String>,
     /// The lowest technology readiness level acceptable (1..9).
+    #[schema(minimum = 1, maximum = 9)]
     pub min_trl: Option<i32>,
+    #[schema(minimum = 0)]
     pub budget_fen: Option<i64>,
     pub region: String,
     /// Last day the demand is open (YYYY-MM-DD).
     pub deadline: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
@@ -238,15 +254,17 @@ impl DemandCreate {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DemandPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 10000)]
     pub description: Option<String>,
     pub field: Option<Field>,
     pub keywords: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 9)]
     pub min_trl: Option<Option<i32>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub budget_fen: Option<Option<i64>>,
     pub region: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -254,6 +272,7 @@ pub struct DemandPatch {
     pub deadline: Option<Option<NaiveDate>>,
     /// Documents to add.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 

@@ -23,7 +23,7 @@ pub mod vouchers;
 
 use actix_web::web::{self, delete, get, post, put, resource};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::domain::error::{DomainError, Validator};
@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/readyz").route(get().to(ops::readyz)))
         .service(resource("/metrics").route(get().to(ops::metrics)))
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
         .service(
             web::scope("/api/v1")
                 // accounts
@@ -241,6 +241,7 @@ pub struct Items<T: ToSchema> {
 /// A body carrying only a reason (rejections, cancellations, lifts).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReasonRequest {
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 

@@ -87,6 +87,151 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
 )]
 pub struct ApiDoc;
 
+/// The published document: [`ApiDoc`] plus the bounds that the shared request machinery
+/// enforces on every operation (see [`universal_bounds`]).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let generated = ApiDoc::openapi();
+    let Ok(mut value) = serde_json::to_value(&generated) else { return generated };
+    universal_bounds(&mut value);
+    serde_json::from_value(value).unwrap_or(generated)
+}
+
+/// Bounds every operation shares because one piece of code enforces them for all, written
+/// into the document once here instead of on each field:
+///
+/// - `page` 1–1 000 000, `per_page` 1–100 and `limit` 1–50 query parameters (`Page`, `Limit`);
+/// - a string with `minLength: 1` is text that must not be blank: the validator trims it
+///   (`Validator::text`), so it also gets a pattern asking for one non-space character;
+/// - every amount (`*_fen`) within ±10^15 fen (`extract::parse_json`);
+/// - every `region` in a body one of the 34 province-level names (`organization::REGIONS`);
+/// - no NUL character in any string (PostgreSQL text cannot hold it; `parse_json` and the
+///   query and path extractors refuse it), as a pattern on every string without one.
+fn universal_bounds(doc: &mut serde_json::Value) {
+    walk_bounds(doc, None);
+    nullable_alternatives(doc);
+}
+
+/// What `domain::account::normalize_email` accepts, as a pattern (surrounding spaces are
+/// trimmed by the server).
+const EMAIL_PATTERN: &str = r"^\s*[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$";
+
+/// `{"type": ["string", "null"], "format": …, "enum": …}` as `anyOf` a formatted string and
+/// `null` (generators and validators apply `format` and `enum` reliably only to one type),
+/// with `null` allowed by the enum where it is listed.
+fn nullable_alternatives(value: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    match value {
+        Value::Object(map) => {
+            let nullable_string = map
+                .get("type")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.len() == 2 && t.iter().any(|x| x == "string") && t.iter().any(|x| x == "null"));
+            if nullable_string && (map.contains_key("format") || map.contains_key("enum")) {
+                let mut string = serde_json::Map::new();
+                string.insert("type".into(), json!("string"));
+                for key in ["format", "enum", "pattern", "minLength", "maxLength"] {
+                    if let Some(v) = map.remove(key) {
+                        string.insert(key.into(), v);
+                    }
+                }
+                map.remove("type");
+                map.insert("anyOf".into(), json!([Value::Object(string), {"type": "null"}]));
+            }
+            for v in map.values_mut() {
+                nullable_alternatives(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_alternatives),
+        _ => {}
+    }
+}
+
+fn walk_bounds(value: &mut serde_json::Value, key: Option<&str>) {
+    use serde_json::{Value, json};
+    {
+        match value {
+            Value::Object(map) => {
+                let is_string = map
+                    .get("type")
+                    .is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "string")));
+                let free_text = is_string
+                    && !map.contains_key("pattern")
+                    && !map.contains_key("enum")
+                    && !map.contains_key("format");
+                if free_text {
+                    let non_blank = map.get("minLength").and_then(Value::as_u64).is_some_and(|n| n >= 1);
+                    let pattern = if non_blank { "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$" } else { "^[^\\u0000]*$" };
+                    map.insert("pattern".into(), json!(pattern));
+                }
+                let is_integer = map
+                    .get("type")
+                    .is_some_and(|t| t == "integer" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "integer")));
+                // Province-level regions: the one list the validators accept.
+                if is_string && key == Some("region") && !map.contains_key("enum") {
+                    map.remove("pattern");
+                    map.insert("enum".into(), json!(crate::domain::organization::REGIONS.as_slice()));
+                }
+                // Emails: the shape `domain::account::normalize_email` accepts.
+                if is_string && key == Some("email") {
+                    map.insert("pattern".into(), json!(EMAIL_PATTERN));
+                    map.entry("maxLength").or_insert(json!(254));
+                }
+                if is_integer && key.is_some_and(|k| k.ends_with("_fen")) {
+                    let max = crate::domain::money::MAX_FEN;
+                    map.entry("maximum").or_insert(json!(max));
+                    map.entry("minimum").or_insert(json!(-max));
+                }
+                // Query parameters by name.
+                if map.get("in").is_some_and(|i| i == "query") {
+                    let bounds = match map.get("name").and_then(Value::as_str) {
+                        Some("page") => Some((1, Some(1_000_000))),
+                        Some("per_page") => Some((1, Some(100))),
+                        Some("limit") => Some((1, Some(50))),
+                        _ => None,
+                    };
+                    if let (Some((min, max)), Some(Value::Object(schema))) = (bounds, map.get_mut("schema")) {
+                        schema.insert("minimum".into(), json!(min));
+                        if let Some(max) = max {
+                            schema.insert("maximum".into(), json!(max));
+                        }
+                    }
+                    // Filters that are checked: organization and user ids, a region.
+                    let name = map.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    if let Some(Value::Object(schema)) = map.get_mut("schema") {
+                        match name.as_str() {
+                            "org_id" | "user_id" => {
+                                schema.remove("pattern");
+                                schema.insert("format".into(), json!("uuid"));
+                            }
+                            "region" => {
+                                schema.remove("pattern");
+                                schema.insert("enum".into(), json!(crate::domain::organization::REGIONS.as_slice()));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                let properties = map.get_mut("properties").and_then(Value::as_object_mut).map(|props| {
+                    for (name, schema) in props.iter_mut() {
+                        walk_bounds(schema, Some(name));
+                    }
+                });
+                for (k, v) in map.iter_mut() {
+                    if k != "properties" || properties.is_none() {
+                        walk_bounds(v, if k == "items" { key } else { None });
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    walk_bounds(item, key);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Declares the `bearer` security scheme (JWT access tokens).
 struct BearerAuth;
 

@@ -23,21 +23,27 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateOrgRequest {
-    #[schema(example = "江南先进材料研究院")]
+    #[schema(example = "江南先进材料研究院", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: OrgKind,
     /// 18-character 统一社会信用代码 with a valid GB 32100 check character.
-    #[schema(example = "91350100M000100Y43")]
+    #[schema(
+        example = "91350100M000100Y43",
+        pattern = r"^\s*[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}\s*$"
+    )]
     pub credit_code: String,
     /// Province-level region, e.g. `江苏省`.
     #[schema(example = "江苏省")]
     pub region: String,
+    #[schema(max_length = 5000)]
     pub description: String,
     /// Enterprises only.
     pub enterprise_scale: Option<EnterpriseScale>,
     /// Service providers only: the services offered (voucher redemption checks them).
     pub service_categories: Option<Vec<ServiceCategory>>,
+    #[schema(max_length = 100)]
     pub contact_name: Option<String>,
+    #[schema(max_length = 100)]
     pub contact_phone: Option<String>,
 }
 

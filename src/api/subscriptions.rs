@@ -25,6 +25,7 @@ pub struct SubscriptionRequest {
     pub fields: Vec<Field>,
     /// Any of these words in the title or text (empty: no word filter).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub keywords: Vec<String>,
     pub region: Option<String>,
 }

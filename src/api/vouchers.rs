@@ -25,16 +25,23 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProgramRequest {
-    #[schema(example = "2026年度科技创新券")]
+    #[schema(example = "2026年度科技创新券", min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
+    #[schema(minimum = 1)]
     pub total_budget_fen: i64,
+    #[schema(minimum = 1)]
     pub per_enterprise_cap_fen: i64,
     /// Share of a service fee the voucher pays, in basis points (5000 = 50%).
+    #[schema(minimum = 1, maximum = 10000)]
     pub coverage_ratio_bp: i32,
+    #[schema(min_items = 1)]
     pub service_categories: Vec<ServiceCategory>,
+    #[schema(min_items = 1)]
     pub eligible_scales: Vec<EnterpriseScale>,
     /// Vouchers must be used within this many days of issue.
+    #[schema(minimum = 1, maximum = 3650)]
     pub valid_days: i32,
     /// Inclusive calendar days (Asia/Shanghai).
     pub applications_open: NaiveDate,
@@ -98,11 +105,14 @@ impl From<ProgramRow> for ProgramView {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct ApplicationRequest {
+    #[schema(minimum = 1)]
     pub requested_fen: i64,
+    #[schema(min_length = 1, max_length = 5000)]
     pub purpose: String,
     pub service_category: ServiceCategory,
     /// Financial statements, credit report, commitment letter… by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 
@@ -193,12 +203,17 @@ impl VoucherView {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct RedemptionRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub voucher_code: String,
+    #[schema(minimum = 1)]
     pub service_fee_fen: i64,
+    #[schema(min_length = 1, max_length = 64)]
     pub invoice_no: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub description: String,
     /// The service contract, proof of payment… by the ids `POST /files` returned.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub attachments: Vec<AttachmentIn>,
 }
 

@@ -231,8 +231,10 @@ impl HashTicket {
         // The permit moves into the job: a request cancelled while its hash waits or runs
         // still holds its place until the hash ends, so the bound is real.
         let job: Job = Box::new(move || {
-            let _admitted = admitted;
-            let _ = reply.send(work(&hashing));
+            let result = work(&hashing);
+            // The place is free before the answer arrives.
+            drop(admitted);
+            let _ = reply.send(result);
         });
         self.hashing
             .gate

@@ -24,12 +24,15 @@ use super::{Actor, Page, integrity, new_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Indicator {
+    #[schema(min_length = 1)]
     pub name: String,
+    #[schema(min_length = 1)]
     pub target: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TeamMember {
+    #[schema(min_length = 1)]
     pub name: String,
     pub title: String,
 }

@@ -121,6 +121,17 @@ async fn nul_characters_are_refused_before_reaching_the_database() {
     let problem = app.post("/achievements", owner.t(), &body).await.problem(422, "validation_failed");
     assert!(problem["errors"]["keywords[1]"].is_array(), "{problem}");
 
+    // Only what the endpoint reads is checked: an unknown field is ignored, whatever it holds.
+    let mut body = achievement_body("标题二", "摘要");
+    body["unknown\u{0}key"] = json!({"note": "x\u{0}y"});
+    app.post("/achievements", owner.t(), &body).await.expect(201);
+    let mut body = achievement_body("标题三", "摘要");
+    body["title"] = json!("标\u{0}题");
+    assert!(
+        app.post("/achievements", owner.t(), &body).await.problem(422, "validation_failed")["errors"]["title"]
+            .is_array()
+    );
+
     // An escaped backslash followed by "u0000" is ordinary text, not a NUL.
     let text = json!({"email": "nobody@example.com", "password": "\\u0000-literal"});
     app.post("/auth/login", None, &text).await.problem(401, "invalid_credentials");
@@ -128,5 +139,5 @@ async fn nul_characters_are_refused_before_reaching_the_database() {
     app.get("/achievements/%00", None).await.problem(404, "not_found");
     app.get("/achievements?org_id=%00", None).await.problem(422, "validation_failed");
     let page = app.get("/achievements?mine=true", owner.t()).await.expect(200);
-    assert_eq!(page["total"], 0, "nothing was created");
+    assert_eq!(page["total"], 1, "only the body whose NUL was in an unknown field");
 }
