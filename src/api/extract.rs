@@ -102,7 +102,7 @@ struct Walk {
 
 impl Walk {
     fn skipped(&self, ignored: &[Vec<String>]) -> bool {
-        ignored.iter().any(|path| *path == self.segments)
+        ignored.contains(&self.segments)
     }
 
     fn path(&self) -> String {
