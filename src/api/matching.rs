@@ -24,6 +24,9 @@ pub struct MatchReasons {
     /// The asking price is within the budget (true when either is unset).
     pub budget_fit: bool,
     pub region: RegionRelation,
+    /// The reasons above as one sentence a person reads (Chinese), e.g.
+    /// `共同关键词：石墨烯、散热；同属新材料领域；技术成熟度 7 级，满足需求的 5 级以上；报价在预算内；同在江苏省。`
+    pub text: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,6 +57,7 @@ impl From<Match> for MatchItem {
                 trl_fit: m.fit.trl_fit,
                 budget_fit: m.fit.budget_fit,
                 region: m.fit.region,
+                text: m.text,
             },
         }
     }

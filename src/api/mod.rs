@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod integrity;
 pub mod listings;
 pub mod matching;
+pub mod meta;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/auth/password-reset").route(post().to(auth::password_reset)))
                 .service(resource("/auth/password-reset/confirm").route(post().to(auth::password_reset_confirm)))
                 .service(resource("/me").route(get().to(users::me)))
+                .service(resource("/meta").route(get().to(meta::meta)))
                 // organizations
                 .service(
                     resource("/organizations")

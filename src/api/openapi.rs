@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, challenges, connections, contracts, files, integrity, listings, matching, ops, organizations,
-    subscriptions, users, vouchers,
+    access, admin, auth, challenges, connections, contracts, files, integrity, listings, matching, meta, ops,
+    organizations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -20,7 +20,7 @@ innovation vouchers, technology contracts. Errors are RFC 7807 problem+json with
 money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
     ),
     paths(
-        ops::healthz, ops::readyz, ops::metrics,
+        ops::healthz, ops::readyz, ops::metrics, meta::meta,
         auth::register, auth::verify_email, auth::login, auth::refresh, auth::logout, auth::password_reset,
         auth::password_reset_confirm, users::me,
         organizations::create, organizations::list, organizations::get, organizations::add_member,
@@ -109,6 +109,70 @@ pub fn document() -> utoipa::openapi::OpenApi {
 fn universal_bounds(doc: &mut serde_json::Value) {
     walk_bounds(doc, None);
     nullable_alternatives(doc);
+    describe_responses(doc);
+    unique_operation_ids(doc);
+}
+
+/// Handlers of different areas share names (`list`, `get`, `create`); an `operationId` used
+/// more than once becomes `<method>_<path>` (`get_admin_integrity_records`), which is unique.
+fn unique_operation_ids(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for item in paths.values().filter_map(Value::as_object) {
+        for op in item.values() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                *seen.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else { continue };
+            let duplicated = op.get("operationId").and_then(Value::as_str).is_some_and(|id| seen.get(id) > Some(&1));
+            if duplicated {
+                let words: Vec<String> = path
+                    .trim_start_matches("/api/v1")
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.trim_matches(|c| c == '{' || c == '}').replace('-', "_"))
+                    .collect();
+                op.insert("operationId".into(), Value::String(format!("{method}_{}", words.join("_"))));
+            }
+        }
+    }
+}
+
+/// Every response object needs a `description` (OpenAPI 3.1); the ones written inline as
+/// `(status = 200, body = …)` get the status's reason phrase and the body's schema name.
+fn describe_responses(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut().filter_map(Value::as_object_mut) {
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            for (status, value) in responses.iter_mut() {
+                let body_schema = value
+                    .pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.rsplit('/').next())
+                    .map(str::to_owned);
+                let Some(response) = value.as_object_mut() else { continue };
+                if response.contains_key("description") || response.contains_key("$ref") {
+                    continue;
+                }
+                let phrase = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+                    .and_then(|code| code.canonical_reason())
+                    .unwrap_or("Response");
+                let body = body_schema.map(|name| format!("{phrase}: {name}")).unwrap_or_else(|| phrase.to_owned());
+                response.insert("description".into(), Value::String(body));
+            }
+        }
+    }
 }
 
 /// What `domain::account::normalize_email` accepts, as a pattern (surrounding spaces are

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod contract;
 pub mod error;
 pub mod integrity;
+pub mod labels;
 pub mod listing;
 pub mod money;
 pub mod organization;

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::db::listings::ListingRow;
 use crate::db::{self, AnyConnection, Db};
-use crate::domain::listing::{ListingKind, ListingStatus};
+use crate::domain::labels;
+use crate::domain::listing::{Field, ListingKind, ListingStatus};
 use crate::error::{AppError, AppResult};
 use crate::matching::{self, Fit, Params, QueryListing, Role};
 use crate::search::index::Collection;
@@ -19,6 +20,28 @@ pub struct Match {
     pub score: f32,
     pub fit: Fit,
     pub matched_terms: Vec<String>,
+    /// The reasons as one Chinese sentence.
+    pub text: String,
+}
+
+fn side(row: &ListingRow) -> labels::Side<'_> {
+    labels::Side { field: Field::parse(&row.field), region: &row.region, trl: row.trl, price_fen: row.price_fen }
+}
+
+/// The match of `query` (a listing of `kind`) with `found`, explained in one sentence.
+fn explain(kind: ListingKind, query: &ListingRow, found: &ListingRow, fit: &Fit, matched_terms: &[String]) -> String {
+    let (demand, achievement) = match kind {
+        ListingKind::Demand => (side(query), side(found)),
+        ListingKind::Achievement => (side(found), side(query)),
+    };
+    let field = match fit.field {
+        matching::FieldRelation::Same => "same",
+        matching::FieldRelation::Related => "related",
+        matching::FieldRelation::Other => "other",
+    };
+    let region = if fit.region == matching::RegionRelation::Same { "same" } else { "other" };
+    let reasons = labels::Reasons { matched_terms, field, trl_fit: fit.trl_fit, budget_fit: fit.budget_fit, region };
+    labels::match_sentence(&demand, &achievement, &reasons)
 }
 
 fn query_of(row: &ListingRow, role: Role) -> (QueryListing<'_>, Vec<String>) {
@@ -96,7 +119,8 @@ pub fn rank_for(
             params.matched_terms_max,
         )
         .map_err(index_err)?;
-        out.push(Match { row: found.clone(), score: r.score, fit: r.fit, matched_terms });
+        let text = explain(kind, row, found, &r.fit, &matched_terms);
+        out.push(Match { row: found.clone(), score: r.score, fit: r.fit, matched_terms, text });
         if out.len() == limit {
             break;
         }

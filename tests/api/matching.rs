@@ -101,12 +101,16 @@ async fn matches_are_ranked_and_explained() {
     assert_eq!(best["reasons"]["trl_fit"], true);
     assert_eq!(best["reasons"]["budget_fit"], true);
     assert_eq!(best["reasons"]["region"], "same");
+    let text = best["reasons"]["text"].as_str().unwrap();
+    assert!(text.starts_with("共同关键词：") && text.contains("同属建筑领域") && text.ends_with("。"), "{text}");
 
     let other = items.iter().find(|i| i["id"] == w.adjacent.as_str()).unwrap();
     assert_eq!(other["reasons"]["field"], "related", "construction ↔ transportation");
     assert_eq!(other["reasons"]["trl_fit"], false, "TRL 4 < minimum 6");
     assert_eq!(other["reasons"]["budget_fit"], false, "3,000,000 yuan > 1,000,000 yuan");
     assert_eq!(other["reasons"]["region"], "other");
+    let text = other["reasons"]["text"].as_str().unwrap();
+    assert!(text.contains("低于需求的 6 级") && text.contains("报价超出预算"), "{text}");
     let mut last = f64::INFINITY;
     for item in items {
         let score = item["score"].as_f64().unwrap();

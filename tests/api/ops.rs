@@ -175,3 +175,29 @@ async fn demo_accounts_can_walk_the_voucher_journey() {
     let waiting = app.get("/voucher-applications?status=submitted", admin["access_token"].as_str()).await.expect(200);
     assert!(waiting["items"].as_array().unwrap().len() >= 2, "{waiting}");
 }
+
+#[tokio::test]
+async fn meta_lists_codes_with_chinese_labels() {
+    let app = crate::helpers::spawn_app().await;
+    let meta = app.get("/meta", None).await.expect(200);
+    let fields = meta["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 15);
+    assert!(fields.iter().any(|f| f["code"] == "new_materials" && f["label"] == "新材料"));
+    assert_eq!(meta["regions"].as_array().unwrap().len(), 34);
+    assert!(meta["regions"].as_array().unwrap().iter().any(|r| r == "江苏省"));
+    for list in [
+        "transfer_modes",
+        "service_categories",
+        "enterprise_scales",
+        "organization_kinds",
+        "contract_kinds",
+        "reason_codes",
+    ] {
+        let items = meta[list].as_array().unwrap();
+        assert!(!items.is_empty(), "{list}");
+        assert!(items.iter().all(|i| i["code"].is_string() && !i["label"].as_str().unwrap().is_empty()), "{list}");
+    }
+    assert!(
+        meta["contract_kinds"].as_array().unwrap().iter().any(|k| k["code"] == "license" && k["label"] == "技术许可")
+    );
+}
