@@ -240,6 +240,18 @@ async fn download(port: u16, token: &str, id: &str) -> anyhow::Result<u64> {
 }
 
 pub fn run(opts: &Options) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if let Some((endpoint, bucket)) = &opts.s3 {
+        // The bucket must exist before the server writes to it (an S3 test server starts empty);
+        // creating one that exists is harmless here.
+        let url = format!("{}/{bucket}", endpoint.trim_end_matches('/'));
+        let created = rt.block_on(async { reqwest::Client::new().put(&url).send().await })?;
+        anyhow::ensure!(
+            created.status().is_success() || created.status().as_u16() == 409,
+            "creating the bucket at {url} answered {}",
+            created.status()
+        );
+    }
     let server = start_server(opts)?;
     let pid = server.child.id();
     let port = server.port;
@@ -254,7 +266,6 @@ pub fn run(opts: &Options) -> anyhow::Result<()> {
         |p| format!("{:.2} MiB", p as f64 / 1048576.0),
     );
     println!("storage: {storage}; part/chunk size {part}; file {} MiB; server pid {pid}", opts.size_mib);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
         let token = login(port).await?;
         // Warm-up: one small upload, so lazily built state is in the baseline.
