@@ -14,6 +14,7 @@ use crate::domain::challenge::{
 };
 use crate::domain::error::{DomainError, ErrorCode};
 use crate::domain::listing::Field;
+use crate::domain::money::Fen;
 use crate::domain::organization::{OrgKind, OrgStatus};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
@@ -991,7 +992,9 @@ fn pay(
         .collect();
     let paid_here: Vec<db::challenges::PaymentRow> =
         db::challenges::payments(c, &row.id)?.into_iter().filter(|p| p.milestone_id == milestone_id).collect();
-    let already: i64 = paid_here.iter().map(|p| p.amount_fen).sum();
+    let already = Fen::sum(paid_here.iter().map(|p| p.amount_fen))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("milestone payments beyond the money ceiling")))?
+        .get();
     let others_unpaid = live.iter().filter(|b| **b != bid.id && !paid_here.iter().any(|p| p.bid_id == **b)).count();
     let amount = rules::milestone_share(milestone.payment_fen, live.len() as i64, already, others_unpaid == 0);
     if !db::challenges::add_paid(c, &row.id, amount, now)? {

@@ -13,6 +13,7 @@ use crate::db::vouchers::{
 };
 use crate::db::{self, AnyConnection};
 use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::money::saturate;
 use crate::domain::organization::{EnterpriseScale, OrgKind, ServiceCategory};
 use crate::domain::voucher::{
     self as rules, ApplicationStatus, LedgerKind, RedemptionAction, RedemptionStatus, VoucherStatus,
@@ -734,19 +735,23 @@ pub struct Summary {
 pub fn summary(c: &mut AnyConnection, actor: &Actor, program_id: &str) -> AppResult<Summary> {
     actor.require_admin()?;
     let p = program(c, program_id)?;
-    let sum = |c: &mut AnyConnection, k: LedgerKind| db::vouchers::ledger_sum(c, program_id, k.as_str());
+    // Ledger sums are bounded by the budget (≤ 10^15 fen); they are combined in i128 and
+    // narrowed once, so even a corrupt ledger reads as a clamped figure, never a 500.
+    let sum =
+        |c: &mut AnyConnection, k: LedgerKind| db::vouchers::ledger_sum(c, program_id, k.as_str()).map(i128::from);
     let issued = sum(c, LedgerKind::Issue)?;
     let reserve = sum(c, LedgerKind::Reserve)?;
     let release = sum(c, LedgerKind::Release)?;
     let settled = sum(c, LedgerKind::Settle)?;
     let released = sum(c, LedgerKind::Expire)? + sum(c, LedgerKind::Revoke)?;
+    let budget = i128::from(p.total_budget_fen);
     Ok(Summary {
         total_budget_fen: p.total_budget_fen,
-        issued_fen: issued,
-        reserved_fen: reserve - release - settled,
-        settled_fen: settled,
-        released_fen: released,
-        remaining_fen: p.total_budget_fen - issued + released,
+        issued_fen: saturate(issued),
+        reserved_fen: saturate(reserve - release - settled),
+        settled_fen: saturate(settled),
+        released_fen: saturate(released),
+        remaining_fen: saturate(budget - issued + released),
     })
 }
 
