@@ -83,6 +83,10 @@ impl Application {
             limits: Arc::new(AuthLimits::new(&settings.auth)),
             proxies: Arc::new(crate::api::client_ip::parse_proxies(&settings.server.trusted_proxies)?),
             search: Arc::new(SearchIndex::new(settings.search.writer_heap_mib)?),
+            vectors: Arc::new(crate::matching::vectors::VectorIndex::new(
+                (!settings.matching.embeddings.url.trim().is_empty())
+                    .then_some(settings.matching.embeddings.model.as_str()),
+            )),
             answers: Arc::new(crate::state::Answers::new(settings.search.result_cache_entries)),
             storage: crate::storage::Storage::from_settings(&settings.storage)?,
             settings: settings.clone(),
@@ -100,6 +104,15 @@ impl Application {
             background.push(tokio::spawn(search_catch_up(state.clone(), every, shutdown_rx.clone())));
         }
         background.push(tokio::spawn(crate::jobs::sequencer::run(state.clone(), shutdown_rx.clone())));
+        if settings.matching.embeddings.sync_secs > 0
+            && let Some(embedder) = crate::matching::embeddings::Embedder::from_settings(&settings.matching.embeddings)?
+        {
+            background.push(tokio::spawn(crate::service::embeddings::run(
+                state.clone(),
+                embedder,
+                shutdown_rx.clone(),
+            )));
+        }
         if settings.jobs.interval_secs > 0 {
             let interval = Duration::from_secs(settings.jobs.interval_secs);
             background.push(tokio::spawn(crate::jobs::worker(state.clone(), interval, shutdown_rx.clone())));

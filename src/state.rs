@@ -28,6 +28,8 @@ pub struct AppState {
     /// Reverse proxies whose forwarding headers name the client (`server.trusted_proxies`).
     pub proxies: Arc<Vec<crate::api::client_ip::Net>>,
     pub search: Arc<SearchIndex>,
+    /// Passage vectors of published listings (semantic matching; empty when it is off).
+    pub vectors: Arc<crate::matching::vectors::VectorIndex>,
     pub answers: Arc<Answers>,
     pub storage: crate::storage::Storage,
 }

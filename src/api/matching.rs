@@ -24,9 +24,20 @@ pub struct MatchReasons {
     /// The asking price is within the budget (true when either is unset).
     pub budget_fit: bool,
     pub region: RegionRelation,
+    /// How close the two listings are in meaning (cosine of their embeddings) and the two
+    /// sentences that share the most; `null` when the match was ranked by text alone (semantic
+    /// matching off, the embeddings server down, or no vector yet for one side).
+    pub semantic: Option<SemanticReason>,
     /// The reasons above as one sentence a person reads (Chinese), e.g.
     /// `共同关键词：石墨烯、散热；同属新材料领域；技术成熟度 7 级，满足需求的 5 级以上；报价在预算内；同在江苏省。`
     pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SemanticReason {
+    pub score: f64,
+    pub demand_sentence: String,
+    pub listing_sentence: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +68,11 @@ impl From<Match> for MatchItem {
                 trl_fit: m.fit.trl_fit,
                 budget_fit: m.fit.budget_fit,
                 region: m.fit.region,
+                semantic: m.semantic.map(|s| SemanticReason {
+                    score: (f64::from(s.score) * 10_000.0).round() / 10_000.0,
+                    demand_sentence: s.demand_sentence,
+                    listing_sentence: s.listing_sentence,
+                }),
                 text: m.text,
             },
         }
@@ -86,15 +102,19 @@ async fn matches_for(
     // Read before ranking: a list computed while the index changed is stored as stale. The
     // listing's own `updated_at` is in the key, so an edited listing asks afresh.
     let generation = state.search.collection(matches::counterpart(kind)).generation();
-    let key = format!("{}|{}|{limit}", row.id, row.updated_at);
+    // Vectors arriving (or the embeddings server failing) change the answer too.
+    let key =
+        format!("{}|{}|{limit}|{}|{:?}", row.id, row.updated_at, state.vectors.generation(), state.vectors.status());
     if let Some(body) = state.answers.match_lists.get(&key, generation) {
         return Ok(json_body(body));
     }
-    let (db, search) = (state.db.clone(), state.search.clone());
+    let (db, search, vectors) = (state.db.clone(), state.search.clone(), state.vectors.clone());
     let params = state.settings.matching.clone();
     let now = state.clock.now();
-    let found =
-        crate::db::blocking(move || matches::rank_for(&db, &search, &params, kind, &row, limit as usize, now)).await?;
+    let found = crate::db::blocking(move || {
+        matches::rank_for(&db, &search, &vectors, &params, kind, &row, limit as usize, now)
+    })
+    .await?;
     let body = to_json_bytes(&MatchList { items: found.into_iter().map(MatchItem::from).collect() })?;
     state.answers.match_lists.put(key, generation, body.clone());
     Ok(json_body(body))

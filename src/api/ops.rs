@@ -20,6 +20,17 @@ pub struct Readiness {
     pub database: &'static str,
     /// `sqlite` or `postgres`.
     pub backend: crate::db::Backend,
+    /// Semantic matching: `off` (no embeddings server configured), `ok`, or `degraded` (the
+    /// server failed its last call; matching ranks by text until it answers). The server stays
+    /// ready either way.
+    pub embeddings: EmbeddingsReadiness,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmbeddingsReadiness {
+    pub status: crate::matching::vectors::Status,
+    /// Published listings still waiting for their vectors.
+    pub pending: i64,
 }
 
 /// Liveness: the process is up and serving.
@@ -40,7 +51,8 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         AppError::Unavailable(source) => AppError::Unavailable(source.context("readiness check")),
         other => AppError::Unavailable(anyhow::anyhow!("readiness check failed: {other}")),
     })?;
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", backend: state.db.backend() }))
+    let embeddings = EmbeddingsReadiness { status: state.vectors.status(), pending: state.vectors.pending() };
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", backend: state.db.backend(), embeddings }))
 }
 
 /// Prometheus text exposition. With `server.metrics_token` set (production requires it, or a

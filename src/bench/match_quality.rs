@@ -3,6 +3,12 @@
 //! and prints NDCG@10, Recall@10 (grade-2 answers), MRR and "first grade-2 answer in the
 //! top 3" for the engine and for a plain BM25-over-jieba baseline, in two modes: `full`
 //! (the whole demand) and `short` (title and keywords only).
+//!
+//! With `[matching.embeddings] url` set (e.g. `TT__MATCHING__EMBEDDINGS__URL`), it also embeds
+//! every record through that server and reports dense-only (cosine × structured fit) and hybrid
+//! (`matching::fuse`) rankings. The hybrid weight is chosen by 5-fold cross-validation over the
+//! demands: each fold is scored with the weight that did best on the other four, so the figure
+//! is not tuned on the demands it reports.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -245,5 +251,141 @@ pub fn run(dir: &Path, params: &Params) -> anyhow::Result<()> {
     for (mode, delta) in summary {
         println!("engine − baseline NDCG@10 ({mode}): {delta:+.3}");
     }
+    if let Some(embedder) = matching::embeddings::Embedder::from_settings(&params.embeddings)? {
+        hybrid(&embedder, &collection, &achievements, &demands, &judged, params)?;
+    }
     Ok(())
+}
+
+/// Dense-only and hybrid rankings of every demand (see the module documentation).
+fn hybrid(
+    embedder: &matching::embeddings::Embedder,
+    collection: &Collection,
+    achievements: &[Achievement],
+    demands: &[Demand],
+    judged: &HashMap<String, HashMap<String, u8>>,
+    params: &Params,
+) -> anyhow::Result<()> {
+    use matching::embeddings::{Quantized, Side};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = std::time::Instant::now();
+    let passages: Vec<String> = achievements.iter().map(|a| passage_text(&a.title, &a.keywords, &a.summary)).collect();
+    let vectors: Vec<Quantized> =
+        rt.block_on(embedder.embed(&passages, Side::Passage))?.iter().map(|v| Quantized::new(v)).collect();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "embedded {} achievements with {} in {secs:.1} s ({:.1} texts/s)",
+        achievements.len(),
+        embedder.model(),
+        achievements.len() as f64 / secs.max(1e-9)
+    );
+    let weights: Vec<f32> = (0..=20).map(|i| i as f32 / 20.0).collect();
+    for mode in ["full", "short"] {
+        let full = mode == "full";
+        let texts: Vec<String> = demands
+            .iter()
+            .map(|d| passage_text(&d.title, &d.keywords, if full { &d.description } else { "" }))
+            .collect();
+        let queries = rt.block_on(embedder.embed(&texts, Side::Query))?;
+        // Per demand: the candidates (every achievement) with their text, cosine and fit.
+        let mut per_demand: Vec<(Vec<matching::Candidate>, HashMap<String, u8>)> = Vec::new();
+        for (d, qv) in demands.iter().zip(&queries) {
+            let q = QueryListing {
+                role: Role::Demand,
+                title: &d.title,
+                keywords: &d.keywords,
+                body: if full { &d.description } else { "" },
+                field: if full { field_code(&d.field) } else { NONE },
+                region: if full { region_code(&d.region) } else { NONE },
+                trl: if full { d.min_trl } else { None },
+                price: if full { d.budget_fen } else { None },
+                org_id: None,
+            };
+            let lexical: HashMap<String, f32> = matching::rank(collection, &q, params, achievements.len())?
+                .into_iter()
+                .map(|r| (r.id, if r.fit.factor > 0.0 { r.score / r.fit.factor } else { 0.0 }))
+                .collect();
+            let candidates = achievements
+                .iter()
+                .zip(&vectors)
+                .map(|(a, v)| {
+                    let theirs = matching::Facts {
+                        field: field_code(&a.field),
+                        region: region_code(&a.region),
+                        trl: a.trl,
+                        price: a.asking_price_fen,
+                    };
+                    matching::Candidate {
+                        id: a.key.clone(),
+                        text: lexical.get(&a.key).copied().unwrap_or(0.0),
+                        dense: Some(v.cosine(qv)),
+                        fit: matching::fit_for(&q, &theirs, params),
+                    }
+                })
+                .collect();
+            per_demand.push((candidates, judged.get(&d.key).cloned().unwrap_or_default()));
+        }
+        let score = |items: &[usize], w: f32| -> Metrics {
+            let all: Vec<Metrics> = items
+                .iter()
+                .map(|&i| {
+                    let (candidates, grades) = &per_demand[i];
+                    let scores = matching::fuse(candidates, w);
+                    let mut order: Vec<usize> = (0..candidates.len()).filter(|&j| scores[j] > 0.0).collect();
+                    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+                    let ranking: Vec<String> = order.into_iter().map(|j| candidates[j].id.clone()).collect();
+                    evaluate(&ranking, grades)
+                })
+                .collect();
+            mean(&all)
+        };
+        let everyone: Vec<usize> = (0..per_demand.len()).collect();
+        let dense = score(&everyone, 1.0);
+        let lexical = score(&everyone, 0.0);
+        // 5-fold cross-validation of the weight.
+        let mut folds = Vec::new();
+        let mut chosen = Vec::new();
+        for k in 0..5 {
+            let (test, train): (Vec<usize>, Vec<usize>) = everyone.iter().partition(|i| *i % 5 == k);
+            let best = weights
+                .iter()
+                .copied()
+                .max_by(|a, b| score(&train, *a).ndcg.total_cmp(&score(&train, *b).ndcg))
+                .unwrap_or(0.5);
+            chosen.push(best);
+            folds.extend(test.iter().map(|&i| score(&[i], best)));
+        }
+        let cv = mean(&folds);
+        let whole_best = weights
+            .iter()
+            .copied()
+            .max_by(|a, b| score(&everyone, *a).ndcg.total_cmp(&score(&everyone, *b).ndcg))
+            .unwrap_or(0.5);
+        for (name, m) in [("lexical", lexical), ("dense", dense), ("hybrid-cv", cv)] {
+            println!("{name:<10} {mode:<6} {:>8.3} {:>10.3} {:>8.3} {:>9.1}%", m.ndcg, m.recall, m.mrr, m.top3 * 100.0);
+        }
+        let chosen: Vec<String> = chosen.iter().map(|w| format!("{w:.2}")).collect();
+        println!(
+            "hybrid weights chosen per fold ({mode}): {}; best on all demands: {whole_best:.2} (NDCG@10 {:.3}); configured: {:.2} (NDCG@10 {:.3})",
+            chosen.join(", "),
+            score(&everyone, whole_best).ndcg,
+            params.embeddings.weight,
+            score(&everyone, params.embeddings.weight).ndcg
+        );
+    }
+    Ok(())
+}
+
+/// The text embedded for a listing: title, keywords, body.
+pub fn passage_text(title: &str, keywords: &[String], body: &str) -> String {
+    let mut text = title.to_owned();
+    if !keywords.is_empty() {
+        text.push('。');
+        text.push_str(&keywords.join("、"));
+    }
+    if !body.trim().is_empty() {
+        text.push('。');
+        text.push_str(body.trim());
+    }
+    text
 }

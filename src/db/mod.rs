@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod schema;
 pub mod time;
 pub mod users;
+pub mod vectors;
 pub mod vouchers;
 
 use std::path::Path;

@@ -202,6 +202,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    listing_vectors (listing_id) {
+        listing_id -> Text,
+        model -> Text,
+        dim -> Integer,
+        passage -> Binary,
+        query -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(listing_vectors -> listings (listing_id));
+diesel::allow_tables_to_appear_in_same_query!(listing_vectors, listings);
+
+diesel::table! {
     subscriptions (id) {
         id -> Text,
         user_id -> Text,

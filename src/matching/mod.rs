@@ -11,7 +11,9 @@
 //!
 //! Tuned on `bench/match-dev` only (see `techtransfer bench match-quality`).
 
+pub mod embeddings;
 pub mod fields;
+pub mod vectors;
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,6 +46,9 @@ pub struct Params {
     /// Terms found in more than this share of the collection are left out of candidate
     /// retrieval (they cost the most postings and discriminate least); 1.0 keeps all.
     pub max_df_ratio: f32,
+    /// Semantic matching (`[matching.embeddings]`); off while its `url` is empty.
+    #[serde(default)]
+    pub embeddings: embeddings::EmbeddingSettings,
 }
 
 impl Default for Params {
@@ -60,6 +65,7 @@ impl Default for Params {
             region_other: 1.0,
             matched_terms_max: 8,
             max_df_ratio: 1.0,
+            embeddings: embeddings::EmbeddingSettings::default(),
         }
     }
 }
@@ -246,6 +252,48 @@ pub fn rank(
         .into_iter()
         .map(|(hit, score, fit)| Ok(Ranked { id: candidates.id_of(hit)?, score, fit }))
         .collect()
+}
+
+/// One candidate of a hybrid ranking: its BM25 score relative to the best candidate's (0 when
+/// BM25 did not find it), its cosine similarity to the query (`None` without vectors) and its
+/// structured fit.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: String,
+    pub text: f32,
+    pub dense: Option<f32>,
+    pub fit: Fit,
+}
+
+/// Hybrid score of each candidate, in the order given: `((1 − w)·text + w·dense) × fit`,
+/// where `dense` is the cosine rescaled to [0, 1] over the candidates that have one (so the
+/// best semantic match weighs like the best BM25 match). Without any cosine it is the lexical
+/// score alone, so a missing vector or an embedder outage degrades to lexical matching.
+pub fn fuse(candidates: &[Candidate], weight: f32) -> Vec<f32> {
+    let cosines = candidates.iter().filter_map(|c| c.dense);
+    let (lo, hi) = cosines.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let spread = hi - lo;
+    candidates
+        .iter()
+        .map(|c| {
+            let text = match c.dense {
+                Some(cos) if spread > f32::EPSILON => (1.0 - weight) * c.text + weight * (cos - lo) / spread,
+                Some(_) => (1.0 - weight) * c.text + weight,
+                None if hi.is_finite() => (1.0 - weight) * c.text,
+                None => c.text,
+            };
+            text * c.fit.factor
+        })
+        .collect()
+}
+
+/// The structured fit of a pair from the query's side (`q` holds the query listing's facts).
+pub fn fit_for(q: &QueryListing<'_>, theirs: &Facts, params: &Params) -> Fit {
+    let mine = Facts { field: q.field, region: q.region, trl: q.trl, price: q.price };
+    match q.role {
+        Role::Demand => fit(params, &mine, theirs),
+        Role::Achievement => fit(params, theirs, &mine),
+    }
 }
 
 /// Structured re-ranking of BM25 candidates: the best `limit` with their score and fit.

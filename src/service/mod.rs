@@ -7,6 +7,7 @@ pub mod audit;
 pub mod challenges;
 pub mod connections;
 pub mod contracts;
+pub mod embeddings;
 pub mod export;
 pub mod files;
 pub mod integrity;

@@ -19,5 +19,6 @@ mod organizations;
 mod permissions;
 mod races;
 mod security;
+mod semantic;
 mod torture;
 mod vouchers;
