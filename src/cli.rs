@@ -74,6 +74,13 @@ pub enum Bench {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+    /// Vector candidates of hybrid matching: top-100 latency and memory at several sizes
+    Vectors {
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000, 1_000_000])]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Matching quality against a BM25 baseline (NDCG@10, Recall@10, MRR)
     MatchQuality {
         #[arg(long, default_value = "../shared/bench/match-dev")]

@@ -126,6 +126,7 @@ fn run_bench(bench: Bench) -> anyhow::Result<()> {
             let settings = Settings::load(&config_dir())?;
             techtransfer::bench::matching::run(&sizes, queries, &settings.matching)
         }
+        Bench::Vectors { sizes, queries } => techtransfer::bench::matching::vectors(&sizes, queries),
         Bench::MatchQuality { data } => {
             let settings = Settings::load(&config_dir())?;
             techtransfer::bench::match_quality::run(&data, &settings.matching)

@@ -102,3 +102,35 @@ pub fn run(sizes: &[usize], queries: usize, params: &Params) -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// `techtransfer bench vectors`: the vector side of hybrid matching, the 100 nearest of `n` listings by brute force over
+/// 8-bit vectors (384 dimensions, as multilingual-e5-small), with the memory they take.
+/// Synthetic unit vectors: the cost does not depend on what they mean.
+pub fn vectors(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
+    use crate::matching::embeddings::{Quantized, unit};
+    use crate::matching::vectors::VectorIndex;
+    use crate::search::Kind;
+    println!("vector candidates: top-100 of n listings, 384-dimension 8-bit vectors, {queries} queries per size");
+    println!("{:>9} {:>10} {:>8} {:>8} {:>8}", "listings", "index_mib", "p50_ms", "p95_ms", "p99_ms");
+    let mut rng = StdRng::seed_from_u64(7);
+    let random_unit = |rng: &mut StdRng| unit((0..384).map(|_| rng.random_range(-1.0f32..1.0)).collect());
+    for &n in sizes {
+        let before = rss_mib();
+        let index = VectorIndex::new(Some("synthetic"));
+        for i in 0..n {
+            index.put(Kind::Achievement, &format!("{i:08}"), Some(Quantized::new(&random_unit(&mut rng))));
+        }
+        let memory = rss_mib() - before;
+        let mut samples = Vec::with_capacity(queries);
+        for _ in 0..queries {
+            let q = random_unit(&mut rng);
+            let t = Instant::now();
+            let top = index.top(Kind::Achievement, &q, 100);
+            samples.push(t.elapsed());
+            anyhow::ensure!(top.len() == 100.min(n), "top-100 returned {}", top.len());
+        }
+        let (p50, p95, p99) = percentiles(&mut samples);
+        println!("{n:>9} {memory:>10.0} {p50:>8.2} {p95:>8.2} {p99:>8.2}");
+    }
+    Ok(())
+}

@@ -127,9 +127,10 @@ impl VectorIndex {
 
     /// The `k` listings of `kind` most similar to the unit vector `query`, best first.
     pub fn top(&self, kind: Kind, query: &[f32], k: usize) -> Vec<(String, f32)> {
+        let query = Quantized::new(query);
         let sets = self.read();
         let Some(set) = sets.of(kind) else { return Vec::new() };
-        let mut scored: Vec<(f32, &String)> = set.iter().map(|(id, v)| (v.cosine(query), id)).collect();
+        let mut scored: Vec<(f32, &String)> = set.iter().map(|(id, v)| (v.cosine_q(&query), id)).collect();
         if scored.len() > k {
             scored.select_nth_unstable_by(k, |a, b| b.0.total_cmp(&a.0));
             scored.truncate(k);
