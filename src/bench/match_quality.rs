@@ -222,17 +222,7 @@ pub fn run(dir: &Path, params: &Params) -> anyhow::Result<()> {
         let (mut engine, mut base) = (Vec::new(), Vec::new());
         for d in &demands {
             let grades = judged.get(&d.key).cloned().unwrap_or_default();
-            let q = QueryListing {
-                role: Role::Demand,
-                title: &d.title,
-                keywords: &d.keywords,
-                body: if full { &d.description } else { "" },
-                field: if full { field_code(&d.field) } else { NONE },
-                region: if full { region_code(&d.region) } else { NONE },
-                trl: if full { d.min_trl } else { None },
-                price: if full { d.budget_fen } else { None },
-                org_id: None,
-            };
+            let q = demand_query(d, full);
             let ranked: Vec<String> = matching::rank(&collection, &q, params, 100)?.into_iter().map(|r| r.id).collect();
             engine.push(evaluate(&ranked, &grades));
             let text = if full {
@@ -255,6 +245,21 @@ pub fn run(dir: &Path, params: &Params) -> anyhow::Result<()> {
         hybrid(&embedder, &collection, &achievements, &demands, &judged, params)?;
     }
     Ok(())
+}
+
+/// A judged demand as a matching query: all of it (`full`), or its title and keywords only.
+fn demand_query(d: &Demand, full: bool) -> QueryListing<'_> {
+    QueryListing {
+        role: Role::Demand,
+        title: &d.title,
+        keywords: &d.keywords,
+        body: if full { &d.description } else { "" },
+        field: if full { field_code(&d.field) } else { NONE },
+        region: if full { region_code(&d.region) } else { NONE },
+        trl: if full { d.min_trl } else { None },
+        price: if full { d.budget_fen } else { None },
+        org_id: None,
+    }
 }
 
 /// Dense-only and hybrid rankings of every demand (see the module documentation).
@@ -290,17 +295,7 @@ fn hybrid(
         // Per demand: the candidates (every achievement) with their text, cosine and fit.
         let mut per_demand: Vec<(Vec<matching::Candidate>, HashMap<String, u8>)> = Vec::new();
         for (d, qv) in demands.iter().zip(&queries) {
-            let q = QueryListing {
-                role: Role::Demand,
-                title: &d.title,
-                keywords: &d.keywords,
-                body: if full { &d.description } else { "" },
-                field: if full { field_code(&d.field) } else { NONE },
-                region: if full { region_code(&d.region) } else { NONE },
-                trl: if full { d.min_trl } else { None },
-                price: if full { d.budget_fen } else { None },
-                org_id: None,
-            };
+            let q = demand_query(d, full);
             let lexical: HashMap<String, f32> = matching::rank(collection, &q, params, achievements.len())?
                 .into_iter()
                 .map(|r| (r.id, if r.fit.factor > 0.0 { r.score / r.fit.factor } else { 0.0 }))

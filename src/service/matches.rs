@@ -189,22 +189,11 @@ pub fn rank_for(
     let mut order: Vec<usize> = (0..candidates.len()).filter(|&i| scores[i] > 0.0).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then_with(|| candidates[a].0.id.cmp(&candidates[b].0.id)));
     order.truncate(limit);
-    let terms = matching::query_terms(&q);
-    let idf_cache = matching::idfs(collection, &terms).map_err(index_err)?;
+    let explainer = Explainer::new(collection, &q, params, kind, row)?;
     let mut out = Vec::with_capacity(order.len());
     for i in order {
         let (candidate, found) = &candidates[i];
-        let matched_terms = matching::matched_terms(
-            collection,
-            &terms,
-            &idf_cache,
-            &found.title,
-            &found.keywords(),
-            &found.body,
-            params.matched_terms_max,
-        )
-        .map_err(index_err)?;
-        let text = explain(kind, row, found, &candidate.fit, &matched_terms);
+        let (matched_terms, text) = explainer.explain(found, &candidate.fit)?;
         let semantic = candidate.dense.map(|score| {
             let (demand, listing) = match kind {
                 ListingKind::Demand => (&row.body, &found.body),
@@ -217,6 +206,46 @@ pub fn rank_for(
     }
     mark_matched(db, row, &out, now)?;
     Ok(out)
+}
+
+/// Explains matches for one query listing: the shared terms (by contribution) and the
+/// sentence.
+struct Explainer<'a> {
+    collection: &'a Collection,
+    terms: Vec<String>,
+    idf_cache: Vec<(String, f32)>,
+    params: &'a Params,
+    kind: ListingKind,
+    query: &'a ListingRow,
+}
+
+impl<'a> Explainer<'a> {
+    fn new(
+        collection: &'a Collection,
+        q: &QueryListing<'_>,
+        params: &'a Params,
+        kind: ListingKind,
+        query: &'a ListingRow,
+    ) -> AppResult<Self> {
+        let terms = matching::query_terms(q);
+        let idf_cache = matching::idfs(collection, &terms).map_err(index_err)?;
+        Ok(Self { collection, terms, idf_cache, params, kind, query })
+    }
+
+    fn explain(&self, found: &ListingRow, fit: &Fit) -> AppResult<(Vec<String>, String)> {
+        let matched_terms = matching::matched_terms(
+            self.collection,
+            &self.terms,
+            &self.idf_cache,
+            &found.title,
+            &found.keywords(),
+            &found.body,
+            self.params.matched_terms_max,
+        )
+        .map_err(index_err)?;
+        let text = explain(self.kind, self.query, found, fit, &matched_terms);
+        Ok((matched_terms, text))
+    }
 }
 
 fn mark_matched(db: &Db, row: &ListingRow, out: &[Match], now: DateTime<Utc>) -> AppResult<()> {
@@ -242,24 +271,13 @@ fn lexical(
     let ranked = matching::rank(collection, q, params, limit + 5).map_err(index_err)?;
     let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
     let rows = db.read_blocking(|c| db::listings::find_many(c, &ids))?;
-    let terms = matching::query_terms(q);
-    let idf_cache = matching::idfs(collection, &terms).map_err(index_err)?;
+    let explainer = Explainer::new(collection, q, params, kind, row)?;
     let mut out = Vec::with_capacity(limit);
     for r in ranked {
         let Some(found) = rows.iter().find(|x| x.id == r.id && x.status == ListingStatus::Published.as_str()) else {
             continue;
         };
-        let matched_terms = matching::matched_terms(
-            collection,
-            &terms,
-            &idf_cache,
-            &found.title,
-            &found.keywords(),
-            &found.body,
-            params.matched_terms_max,
-        )
-        .map_err(index_err)?;
-        let text = explain(kind, row, found, &r.fit, &matched_terms);
+        let (matched_terms, text) = explainer.explain(found, &r.fit)?;
         out.push(Match { row: found.clone(), score: r.score, fit: r.fit, matched_terms, text, semantic: None });
         if out.len() == limit {
             break;
