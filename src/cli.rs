@@ -43,6 +43,24 @@ pub enum Command {
     },
     /// Print the OpenAPI document
     Openapi,
+    /// Embed every published listing whose vectors are missing or stale, with a progress bar
+    /// (a running server's sync loop does the same in the background; this fills a new or
+    /// re-modelled database faster and says when it is done)
+    EmbedBackfill {
+        /// Texts per request to the embeddings server (default: matching.embeddings.batch_size)
+        #[arg(long)]
+        batch: Option<usize>,
+    },
+    /// Online match metrics from the event log: impressions, connection requests per
+    /// impression, acceptance and contracts by rank and by ranking mode
+    MatchReport {
+        /// The last N days
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// GET /healthz of the configured server; exit code 0 when it answers 200 (container
     /// health checks)
     Healthcheck {
@@ -168,6 +186,9 @@ mod tests {
             }
         );
         assert_eq!(parse("seed-demo --synthetic 40").unwrap(), Command::SeedDemo { synthetic: 40 });
+        assert_eq!(parse("match-report").unwrap(), Command::MatchReport { days: 30, json: false });
+        assert_eq!(parse("match-report --days 7 --json").unwrap(), Command::MatchReport { days: 7, json: true });
+        assert_eq!(parse("embed-backfill --batch 64").unwrap(), Command::EmbedBackfill { batch: Some(64) });
         assert_eq!(
             parse("bench search --sizes 10,20").unwrap(),
             Command::Bench(Bench::Search { sizes: vec![10, 20], queries: 1000 })

@@ -37,6 +37,27 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        Command::EmbedBackfill { batch } => {
+            let (settings, runtime) = prepare()?;
+            runtime.block_on(embed_backfill(&settings, batch))
+        }
+        Command::MatchReport { days, json } => {
+            let (settings, runtime) = prepare()?;
+            runtime.block_on(async move {
+                let db = open_database(&settings).await?;
+                let to = chrono::Utc::now();
+                let from = to - chrono::Duration::days(days.into());
+                let report = db
+                    .read(move |c| techtransfer::service::match_events::report(c, from, to))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if json {
+                    print(&serde_json::to_string_pretty(&report)?)
+                } else {
+                    print(techtransfer::service::match_events::render(&report, from, to).trim_end())
+                }
+            })
+        }
         Command::Migrate => {
             let (settings, runtime) = prepare()?;
             runtime.block_on(open_database(&settings))?;
@@ -78,6 +99,41 @@ fn run(command: Command) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// Embeds what waits for vectors, batch by batch, until nothing does.
+async fn embed_backfill(settings: &Settings, batch: Option<usize>) -> anyhow::Result<()> {
+    use techtransfer::service::embeddings;
+    let embedder = techtransfer::matching::embeddings::Embedder::from_settings(&settings.matching.embeddings)?
+        .ok_or_else(|| anyhow::anyhow!("no embeddings server configured (matching.embeddings.url)"))?;
+    let db = open_database(settings).await?;
+    let batch = batch.unwrap_or(settings.matching.embeddings.batch_size).max(1);
+    let clock = techtransfer::clock::Clock::system();
+    let waiting = embeddings::pending(&db, &embedder).await?;
+    let bar = indicatif::ProgressBar::new(u64::try_from(waiting).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} listings, {per_sec}, {eta} left")
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let started = std::time::Instant::now();
+    let mut done = 0usize;
+    loop {
+        let n = embeddings::embed_batch(&db, &embedder, batch, &clock).await?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        // Listings published meanwhile join the total.
+        bar.set_length(bar.length().unwrap_or(0).max(done as u64));
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    print(&format!(
+        "embedded {done} listings with {} in {secs:.1} s ({:.1} listings/s); none waits",
+        embedder.model(),
+        done as f64 / secs.max(1e-9)
+    ))
 }
 
 /// Settings, logging and a runtime for the commands that touch the database.

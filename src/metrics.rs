@@ -22,6 +22,9 @@ pub struct Metrics {
     /// Longest commit-to-sequence wait of the audit sequencer's last pass (ms); the sequencer
     /// sets it.
     pub audit_lag_ms: IntGauge,
+    /// Match impressions written to `match_events` (`written`), or dropped because the writer
+    /// fell behind or the database refused them (`dropped`).
+    pub match_impressions: IntCounterVec,
 }
 
 /// Gauges read at scrape time.
@@ -76,6 +79,14 @@ impl Metrics {
             "audit_sequencing_lag_milliseconds",
             "Longest commit-to-sequence wait of the audit sequencer's last pass.",
         )?;
+        let match_impressions = IntCounterVec::new(
+            Opts::new(
+                "match_impressions_total",
+                "Match impressions written to the event log (written) or lost because the writer fell behind (dropped).",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(match_impressions.clone()))?;
         registry.register(Box::new(tx_retries.clone()))?;
         registry.register(Box::new(audit_pending.clone()))?;
         registry.register(Box::new(audit_lag_ms.clone()))?;
@@ -83,7 +94,7 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
-        Ok(Self { registry, requests, latency, pool, jobs, tx_retries, audit_pending, audit_lag_ms })
+        Ok(Self { registry, requests, latency, pool, jobs, tx_retries, audit_pending, audit_lag_ms, match_impressions })
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

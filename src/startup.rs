@@ -73,10 +73,13 @@ impl Application {
     pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
         let db = open_database(&settings).await?;
         let settings = Arc::new(settings);
+        let metrics = Arc::new(Metrics::new()?);
+        let (match_events, impression_writer) = crate::service::match_events::channel(metrics.clone());
         let state = AppState {
             db,
             clock: options.clock,
-            metrics: Arc::new(Metrics::new()?),
+            metrics,
+            match_events,
             mailer: Mailer::from_settings(&settings.mail)?,
             jwt: JwtKeys::new(settings.auth.jwt_secret.expose_secret(), settings.auth.access_token_secs),
             passwords: PasswordHashing::new(&settings.auth)?,
@@ -104,6 +107,11 @@ impl Application {
             background.push(tokio::spawn(search_catch_up(state.clone(), every, shutdown_rx.clone())));
         }
         background.push(tokio::spawn(crate::jobs::sequencer::run(state.clone(), shutdown_rx.clone())));
+        background.push(tokio::spawn(crate::service::match_events::run_writer(
+            state.db.clone(),
+            impression_writer,
+            shutdown_rx.clone(),
+        )));
         if settings.matching.embeddings.sync_secs > 0
             && let Some(embedder) = crate::matching::embeddings::Embedder::from_settings(&settings.matching.embeddings)?
         {

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Passage vectors of published listings (semantic matching; empty when it is off).
     pub vectors: Arc<crate::matching::vectors::VectorIndex>,
     pub answers: Arc<Answers>,
+    /// Queue of match impressions for the event log (see [`crate::service::match_events`]).
+    pub match_events: crate::service::match_events::Recorder,
     pub storage: crate::storage::Storage,
 }
 
@@ -40,7 +42,7 @@ pub struct Answers {
     /// `GET /achievements?q=…` and `GET /demands?q=…` pages.
     pub search_pages: ResultCache<String, Bytes>,
     /// `GET /…/{id}/matches` lists (who may see them is checked before the cache).
-    pub match_lists: ResultCache<String, Bytes>,
+    pub match_lists: ResultCache<String, crate::api::matching::MatchAnswer>,
 }
 
 impl Answers {

@@ -1,5 +1,8 @@
 //! GET /demands/{id}/matches and GET /achievements/{id}/matches.
 
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,6 +11,7 @@ use super::extract::AuthUser;
 use super::openapi::problems::*;
 use super::{json_body, path_id, to_json_bytes};
 use crate::domain::listing::ListingKind;
+use crate::domain::match_event::MatchMode;
 use crate::error::AppResult;
 use crate::matching::{FieldRelation, RegionRelation};
 use crate::service::matches::{self, Match};
@@ -79,6 +83,15 @@ impl From<Match> for MatchItem {
     }
 }
 
+/// A serialized match list as the answer cache keeps it, with what its impressions record.
+#[derive(Clone)]
+pub struct MatchAnswer {
+    pub body: Bytes,
+    /// The listed ids, best first.
+    pub ids: Arc<[String]>,
+    pub mode: MatchMode,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MatchQuery {
     /// 1..50, default 10.
@@ -98,26 +111,38 @@ async fn matches_for(
         return Err(crate::error::AppError::field("limit", "must be between 1 and 50"));
     }
     let user_id = user.id;
-    let row = state.db.read_point(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
+    let (row, member) = state.db.read_point(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
     // Read before ranking: a list computed while the index changed is stored as stale. The
     // listing's own `updated_at` is in the key, so an edited listing asks afresh.
     let generation = state.search.collection(matches::counterpart(kind)).generation();
     // Vectors arriving (or the embeddings server failing) change the answer too.
     let key =
         format!("{}|{}|{limit}|{}|{:?}", row.id, row.updated_at, state.vectors.generation(), state.vectors.status());
-    if let Some(body) = state.answers.match_lists.get(&key, generation) {
-        return Ok(json_body(body));
+    let shown = |list: &MatchAnswer| {
+        if member {
+            let now = state.clock.now();
+            state.match_events.shown(&row.org_id, &row.id, &list.ids, list.mode, now);
+        }
+    };
+    if let Some(answer) = state.answers.match_lists.get(&key, generation) {
+        shown(&answer);
+        return Ok(json_body(answer.body));
     }
     let (db, search, vectors) = (state.db.clone(), state.search.clone(), state.vectors.clone());
     let params = state.settings.matching.clone();
     let now = state.clock.now();
+    let listing = row.clone();
     let found = crate::db::blocking(move || {
-        matches::rank_for(&db, &search, &vectors, &params, kind, &row, limit as usize, now)
+        matches::rank_for(&db, &search, &vectors, &params, kind, &listing, limit as usize, now)
     })
     .await?;
+    let mode = if found.iter().any(|m| m.semantic.is_some()) { MatchMode::Hybrid } else { MatchMode::Lexical };
+    let ids: Arc<[String]> = found.iter().map(|m| m.row.id.clone()).collect();
     let body = to_json_bytes(&MatchList { items: found.into_iter().map(MatchItem::from).collect() })?;
-    state.answers.match_lists.put(key, generation, body.clone());
-    Ok(json_body(body))
+    let answer = MatchAnswer { body, ids, mode };
+    shown(&answer);
+    state.answers.match_lists.put(key, generation, answer.clone());
+    Ok(json_body(answer.body))
 }
 
 /// Published achievements ranked for this demand, with reasons. Owning organization and admins.

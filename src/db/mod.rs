@@ -13,6 +13,7 @@ pub mod integrity;
 pub mod invitations;
 pub mod listings;
 pub mod lock;
+pub mod match_events;
 pub mod migrate;
 pub mod notifications;
 pub mod organizations;

@@ -640,3 +640,18 @@ diesel::table! {
 
 diesel::joinable!(attachments -> files (file_id));
 diesel::allow_tables_to_appear_in_same_query!(attachments, files);
+
+diesel::table! {
+    match_events (id) {
+        id -> Text,
+        kind -> Text,
+        org_id -> Text,
+        source_listing_id -> Nullable<Text>,
+        listing_id -> Text,
+        rank -> Nullable<Integer>,
+        mode -> Nullable<Text>,
+        connection_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -71,7 +71,7 @@ pub fn save(
     Ok(())
 }
 
-/// Passage vectors of `model` written after `since`, oldest first, with their listing's kind
+/// Passage vectors of `model` written after the cursor, oldest first, with their listing's kind
 /// and whether it is still published.
 #[derive(Debug, Clone, Queryable)]
 pub struct Stored {
@@ -82,11 +82,21 @@ pub struct Stored {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn since(c: &mut AnyConnection, model: &str, since: NaiveDateTime, limit: i64) -> AppResult<Vec<Stored>> {
+/// A position in the `(updated_at, listing_id)` order of `listing_vectors`: everything up to
+/// and including it has been read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: NaiveDateTime,
+    pub listing_id: String,
+}
+
+pub fn since(c: &mut AnyConnection, model: &str, after: &Cursor, limit: i64) -> AppResult<Vec<Stored>> {
     Ok(v::table
         .inner_join(l::table)
         .filter(v::model.eq(model))
-        .filter(v::updated_at.gt(since))
+        // The first condition is the indexed range; the second drops what the cursor has read.
+        .filter(v::updated_at.ge(after.at))
+        .filter(v::updated_at.gt(after.at).or(v::listing_id.gt(&after.listing_id)))
         .select((v::listing_id, l::kind, l::status, v::passage, v::updated_at))
         .order((v::updated_at.asc(), v::listing_id.asc()))
         .limit(limit)

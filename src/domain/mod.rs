@@ -9,6 +9,7 @@ pub mod error;
 pub mod integrity;
 pub mod labels;
 pub mod listing;
+pub mod match_event;
 pub mod money;
 pub mod organization;
 pub mod voucher;

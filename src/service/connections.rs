@@ -12,6 +12,7 @@ use crate::db::{self, AnyConnection};
 use crate::domain::connection::{self as rules, ConnectionAction, ConnectionStatus, DeclineReason};
 use crate::domain::error::{DomainError, ErrorCode};
 use crate::domain::listing::{ListingKind, ListingStatus};
+use crate::domain::match_event::MatchEventKind;
 use crate::error::{AppError, AppResult};
 
 use super::audit::{self, Change};
@@ -103,6 +104,7 @@ pub fn request(
             "your organization already has a live request for this listing",
         )
     })?;
+    super::match_events::requested(c, &org.id, listing_id, &id, now)?;
     audit::record(
         c,
         Some(&actor.id),
@@ -156,6 +158,8 @@ pub fn respond(
         change = change.detail(serde_json::json!({ "reason_code": code.as_str(), "reason": text }));
     }
     audit::record(c, Some(&actor.id), change, now)?;
+    let event = if decline.is_some() { MatchEventKind::Declined } else { MatchEventKind::Accepted };
+    super::match_events::outcome(c, id, event, reason.map(|(code, _)| code), now)?;
     let updated = db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))?;
     let d = details(c, updated)?;
     let notice = match &decline {
@@ -237,5 +241,6 @@ pub fn mark_contracted(c: &mut AnyConnection, actor: &Actor, id: &str, now: Date
         Change::new("connection.contract", "connection", id).status(Some(from.as_str()), to.as_str()),
         now,
     )?;
+    super::match_events::outcome(c, id, MatchEventKind::Contracted, None, now)?;
     db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))
 }

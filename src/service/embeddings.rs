@@ -7,9 +7,12 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use crate::db::vectors::Cursor;
 
-use crate::db;
+/// Vectors read into the index per query.
+const LOAD_PAGE: i64 = 1000;
+use crate::clock::Clock;
+use crate::db::{self, Db};
 use crate::matching::embeddings::{Embedder, Quantized, Side, from_bytes};
 use crate::matching::vectors::Status;
 use crate::search::Kind;
@@ -32,54 +35,68 @@ fn db_error(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// One pass; returns how many listings it embedded.
-pub async fn sync_once(state: &AppState, embedder: &Embedder, loaded: &mut NaiveDateTime) -> anyhow::Result<usize> {
+/// Embeds up to `batch` published listings whose vectors are missing or stale and stores
+/// their vectors; returns how many it embedded (0: none is waiting).
+pub async fn embed_batch(db: &Db, embedder: &Embedder, batch: usize, clock: &Clock) -> anyhow::Result<usize> {
     let model = embedder.model().to_owned();
-    let batch = state.settings.matching.embeddings.batch_size.max(1) as i64;
+    let limit = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
     let m = model.clone();
-    let pending = state.db.read(move |c| db::vectors::pending(c, &m, batch)).await.map_err(db_error)?;
-    if !pending.is_empty() {
-        let texts: Vec<String> = pending.iter().map(|p| passage_text(&p.title, &p.keywords(), &p.body)).collect();
-        let passages = embedder.embed(&texts, Side::Passage).await?;
-        let queries = embedder.embed(&texts, Side::Query).await?;
-        let now = state.clock.now();
-        let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
-        let m = model.clone();
-        state
-            .db
-            .tx(move |c| {
-                for ((id, passage), query) in ids.iter().zip(&passages).zip(&queries) {
-                    db::vectors::save(c, id, &m, passage, query, now)?;
-                }
-                Ok(())
-            })
-            .await
-            .map_err(db_error)?;
+    let pending = db.read(move |c| db::vectors::pending(c, &m, limit)).await.map_err(db_error)?;
+    if pending.is_empty() {
+        return Ok(0);
     }
-    // Load what was written since the last pass, here or elsewhere.
+    let texts: Vec<String> = pending.iter().map(|p| passage_text(&p.title, &p.keywords(), &p.body)).collect();
+    let passages = embedder.embed(&texts, Side::Passage).await?;
+    let queries = embedder.embed(&texts, Side::Query).await?;
+    let now = clock.now();
+    let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
+    db.tx(move |c| {
+        for ((id, passage), query) in ids.iter().zip(&passages).zip(&queries) {
+            db::vectors::save(c, id, &model, passage, query, now)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(db_error)?;
+    Ok(pending.len())
+}
+
+/// How many published listings wait for vectors of the embedder's model.
+pub async fn pending(db: &Db, embedder: &Embedder) -> anyhow::Result<i64> {
+    let model = embedder.model().to_owned();
+    db.read(move |c| db::vectors::pending_count(c, &model)).await.map_err(db_error)
+}
+
+/// One pass; returns how many listings it embedded.
+pub async fn sync_once(state: &AppState, embedder: &Embedder, loaded: &mut Cursor) -> anyhow::Result<usize> {
+    let model = embedder.model().to_owned();
+    let embedded =
+        embed_batch(&state.db, embedder, state.settings.matching.embeddings.batch_size, &state.clock).await?;
+    // Load what was written since the last pass, here or elsewhere, in (time, id) order so a
+    // page boundary inside one timestamp loses nothing.
     loop {
-        let (m, since) = (model.clone(), *loaded);
-        let rows = state.db.read(move |c| db::vectors::since(c, &m, since, 1000)).await.map_err(db_error)?;
+        let (m, after) = (model.clone(), loaded.clone());
+        let rows = state.db.read(move |c| db::vectors::since(c, &m, &after, LOAD_PAGE)).await.map_err(db_error)?;
         for row in &rows {
             let Some(kind) = kind_of(&row.kind) else { continue };
             let vector = (row.status == "published").then(|| Quantized::new(&from_bytes(&row.passage)));
             state.vectors.put(kind, &row.listing_id, vector);
-            *loaded = (*loaded).max(row.updated_at);
         }
-        if rows.len() < 1000 {
+        if let Some(last) = rows.last() {
+            *loaded = Cursor { at: last.updated_at, listing_id: last.listing_id.clone() };
+        }
+        if rows.len() < LOAD_PAGE as usize {
             break;
         }
     }
-    let m = model.clone();
-    let waiting = state.db.read(move |c| db::vectors::pending_count(c, &m)).await.map_err(db_error)?;
-    state.vectors.set_pending(waiting);
-    Ok(pending.len())
+    state.vectors.set_pending(pending(&state.db, embedder).await?);
+    Ok(embedded)
 }
 
 /// The sync loop of a server with an embeddings server configured.
 pub async fn run(state: AppState, embedder: Embedder, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let every = Duration::from_secs(state.settings.matching.embeddings.sync_secs.max(1));
-    let mut loaded = NaiveDateTime::default();
+    let mut loaded = Cursor::default();
     loop {
         let embedded = match sync_once(&state, &embedder, &mut loaded).await {
             Ok(n) => {

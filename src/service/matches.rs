@@ -110,13 +110,17 @@ fn index_err(e: tantivy::TantivyError) -> AppError {
 
 /// The listing whose matches `req` asks for, once the caller may see them: only the owning
 /// organization and admins (403 for other callers who can see the listing, 404 otherwise).
-pub fn authorize(c: &mut AnyConnection, user_id: &str, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
+///
+/// Also says whether the viewer is a member of the owning organization: only their views are
+/// impressions (an administrator looking is not the market looking).
+pub fn authorize(c: &mut AnyConnection, user_id: &str, kind: ListingKind, id: &str) -> AppResult<(ListingRow, bool)> {
     let actor = load_actor(c, user_id)?;
     let row = super::listings::get(c, Some(&actor), kind, id)?;
-    if !(actor.is_admin() || actor.is_member_of(&row.org_id)) {
+    let member = actor.is_member_of(&row.org_id);
+    if !(actor.is_admin() || member) {
         return Err(AppError::forbidden("only the owning organization and administrators see matches"));
     }
-    Ok(row)
+    Ok((row, member))
 }
 
 /// The collection a listing's counterparts live in.

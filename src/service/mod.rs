@@ -12,6 +12,7 @@ pub mod export;
 pub mod files;
 pub mod integrity;
 pub mod listings;
+pub mod match_events;
 pub mod matches;
 pub mod notify;
 pub mod organizations;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, achievement_body, spawn_app};
 
-fn contract_body(kind: &str, seller: &TestUser, buyer: &TestUser, amount: i64) -> Value {
+pub fn contract_body(kind: &str, seller: &TestUser, buyer: &TestUser, amount: i64) -> Value {
     json!({
         "kind": kind, "title": "固态电解质技术转让合同",
         "seller_org_id": seller.org(), "buyer_org_id": buyer.org(),

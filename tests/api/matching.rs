@@ -157,3 +157,72 @@ async fn only_the_owner_and_admins_see_matches() {
     w.app.get(&format!("/achievements/{}/matches", w.draft), w.enterprise.t()).await.problem(404, "not_found");
     w.app.get(&format!("/achievements/{}/matches", w.draft), w.university.t()).await.expect(200);
 }
+
+/// The match event log: impressions from match lists (members of the owning organization only,
+/// cached answers included), requests credited to the rank they were shown at, outcomes, and
+/// the online report built from them.
+#[tokio::test]
+async fn impressions_and_outcomes_feed_the_online_report() {
+    use techtransfer::domain::match_event::Funnel;
+    let w = world().await;
+    let app = &w.app;
+    let path = format!("/demands/{}/matches", w.demand);
+    let listed = app.get(&path, w.enterprise.t()).await.expect(200);
+    let ids: Vec<String> =
+        listed["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids[0], w.direct);
+    let adjacent_rank = ids.iter().position(|i| *i == w.adjacent).unwrap() + 1;
+    // The same list again (from the answer cache) and an administrator's look.
+    app.get(&path, w.enterprise.t()).await.expect(200);
+    app.get(&path, w.admin.t()).await.expect(200);
+    app.state.match_events.flush().await;
+    let shown: i64 = app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::match_events as me;
+        me::table.filter(me::kind.eq("shown")).count().get_result(c).unwrap()
+    });
+    assert_eq!(shown, 2 * ids.len() as i64, "two member views recorded, the administrator's not");
+
+    // A request from the list, accepted, then contracted; one from the list, declined; and one
+    // for a listing the requester was never shown.
+    let request = |achievement: &str| json!({"achievement_id": achievement, "message": "希望进一步了解"});
+    let conn = app.post("/connections", w.enterprise.t(), &request(&w.direct)).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/connections/{conn}/accept"), w.university.t(), &json!({})).await.expect(200);
+    let mut contract = crate::contracts::contract_body("transfer", &w.university, &w.enterprise, 1_000_000);
+    contract["achievement_id"] = json!(w.direct);
+    contract["connection_id"] = json!(conn);
+    app.post("/contracts", w.enterprise.t(), &contract).await.expect(201);
+    let declined = app.post("/connections", w.enterprise.t(), &request(&w.adjacent)).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/connections/{declined}/decline"), w.university.t(), &json!({"reason_code": "price"}))
+        .await
+        .expect(200);
+    let stranger = app.member("enterprise").await;
+    app.post("/connections", stranger.t(), &request(&w.direct)).await.expect(201);
+
+    let to = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let from = to - chrono::Duration::days(1);
+    let report = app.state.db.read(move |c| techtransfer::service::match_events::report(c, from, to)).await.unwrap();
+    let n = ids.len() as i64;
+    assert_eq!(report.total, Funnel { impressions: n, requests: 2, accepted: 1, declined: 1, contracted: 1 });
+    assert_eq!(
+        report.by_rank[0].funnel,
+        Funnel { impressions: 1, requests: 1, accepted: 1, declined: 0, contracted: 1 }
+    );
+    let adjacent_row = report
+        .by_rank
+        .iter()
+        .find(|r| r.ranks == techtransfer::domain::match_event::bucket_label(adjacent_rank as i32).unwrap())
+        .unwrap();
+    assert_eq!((adjacent_row.funnel.requests, adjacent_row.funnel.declined), (1, 1));
+    assert_eq!(report.by_mode[1].funnel.requests, 2, "ranked by text: no embeddings server in this test");
+    assert_eq!(report.not_from_matches, Funnel { requests: 1, ..Funnel::default() });
+    assert_eq!(report.decline_reasons, vec![("price".to_owned(), 1)]);
+    let table = techtransfer::service::match_events::render(&report, from, to);
+    assert!(table.contains("rank 1") && table.contains("decline reasons (matched): price 1"), "{table}");
+}

@@ -19,7 +19,7 @@ async fn sync(app: &TestApp) -> anyhow::Result<usize> {
     let embedder =
         techtransfer::matching::embeddings::Embedder::from_settings(&app.state.settings.matching.embeddings)?
             .ok_or_else(|| anyhow::anyhow!("no embeddings server configured"))?;
-    let mut loaded = chrono::NaiveDateTime::default();
+    let mut loaded = techtransfer::db::vectors::Cursor::default();
     let mut total = 0;
     loop {
         let n = techtransfer::service::embeddings::sync_once(&app.state, &embedder, &mut loaded).await?;
