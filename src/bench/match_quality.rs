@@ -335,6 +335,16 @@ fn hybrid(
             mean(&all)
         };
         let everyone: Vec<usize> = (0..per_demand.len()).collect();
+        // The configured weights, each demand with the one its text length selects.
+        let configured = mean(
+            &everyone
+                .iter()
+                .map(|&i| {
+                    let body = if full { demands[i].description.as_str() } else { "" };
+                    score(&[i], params.embeddings.weight_for(body))
+                })
+                .collect::<Vec<_>>(),
+        );
         let dense = score(&everyone, 1.0);
         let lexical = score(&everyone, 0.0);
         // 5-fold cross-validation of the weight.
@@ -361,11 +371,12 @@ fn hybrid(
         }
         let chosen: Vec<String> = chosen.iter().map(|w| format!("{w:.2}")).collect();
         println!(
-            "hybrid weights chosen per fold ({mode}): {}; best on all demands: {whole_best:.2} (NDCG@10 {:.3}); configured: {:.2} (NDCG@10 {:.3})",
+            "hybrid weights chosen per fold ({mode}): {}; best on all demands: {whole_best:.2} (NDCG@10 {:.3}); configured {:.2}/{:.2} by length: NDCG@10 {:.3}",
             chosen.join(", "),
             score(&everyone, whole_best).ndcg,
             params.embeddings.weight,
-            score(&everyone, params.embeddings.weight).ndcg
+            params.embeddings.weight_short,
+            configured.ndcg
         );
     }
     Ok(())

@@ -30,8 +30,20 @@ pub struct EmbeddingSettings {
     /// Share of the dense similarity in the fused text score (the rest is BM25); chosen by
     /// cross-validation on bench/match-dev (`techtransfer bench match-quality`).
     pub weight: f32,
+    /// The share for a listing with little text of its own (a body shorter than
+    /// `short_body_chars`): with few words BM25 has little to go on and the embedding, which
+    /// also reads the title, carries more of the meaning.
+    pub weight_short: f32,
+    pub short_body_chars: usize,
     /// Dense candidates taken per match (besides the BM25 ones).
     pub candidates: usize,
+}
+
+impl EmbeddingSettings {
+    /// The dense share for a listing whose body (description or summary) is `body`.
+    pub fn weight_for(&self, body: &str) -> f32 {
+        if body.trim().chars().count() < self.short_body_chars { self.weight_short } else { self.weight }
+    }
 }
 
 impl Default for EmbeddingSettings {
@@ -44,6 +56,8 @@ impl Default for EmbeddingSettings {
             timeout_ms: 30_000,
             sync_secs: 2,
             weight: 0.5,
+            weight_short: 0.5,
+            short_body_chars: 40,
             candidates: 100,
         }
     }

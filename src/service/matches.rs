@@ -189,7 +189,7 @@ pub fn rank_for(
         })
         .collect();
     let only: Vec<matching::Candidate> = candidates.iter().map(|(c, _)| c.clone()).collect();
-    let scores = matching::fuse(&only, params.embeddings.weight);
+    let scores = matching::fuse(&only, params.embeddings.weight_for(q.body));
     let mut order: Vec<usize> = (0..candidates.len()).filter(|&i| scores[i] > 0.0).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then_with(|| candidates[a].0.id.cmp(&candidates[b].0.id)));
     order.truncate(limit);
