@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""HTTP load benchmark with wrk over a seeded database, on SQLite or PostgreSQL.
+"""HTTP load benchmark with wrk over a seeded database, on SQLite, PostgreSQL or both.
 
-    python3 bench/load.py [--backend sqlite|postgres] [--duration 10] [--connections 64]
-                          [--threads 2] [--synthetic 10000] [--applications 6000]
+    python3 bench/load.py [--backend sqlite|postgres|both] [--duration 10] [--connections 64]
+                          [--threads 2] [--synthetic 10000] [--applications 30000]
 
 Seeds a fresh database (`seed-demo --synthetic N`), starts the release server, and runs wrk
-against: /healthz (the ceiling), GET /achievements/{id}, GET /achievements?q=…,
-GET /demands/{id}/matches, POST /auth/login, POST /admin/voucher-applications/{id}/approve and
-POST /admin/voucher-redemptions/{id}/settle.
-Prints requests/s, p50 and p99 for each, and each rate as a ratio of the /healthz ceiling
-measured in the same run. Needs wrk (Debian package `wrk`) and a release build
-(`cargo build --release`). Standard library only.
+against: /healthz (the ceiling); GET /achievements/{id} over many ids; search with one repeated
+query (the answer cache) and with two corpus keywords drawn at random per request; matches of
+demands drawn at random; 20-item authenticated lists (connections, contracts, vouchers);
+POST /auth/login; voucher approval and redemption settlement (writes).
+Prints requests/s, p50 and p99 for each, each rate as a share of the /healthz ceiling of the
+same run, and the SQL statements per request (from `db_statements_total` on /metrics), then the
+sequential median of the 20-item connection list. Needs wrk (Debian package `wrk`) and a
+release build (`cargo build --release`). Standard library only.
 """
 
 import argparse
@@ -58,6 +60,40 @@ class Client:
 
     def login(self, email, password):
         return self.call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
+
+
+def statements(port):
+    """The server's db_statements_total."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    found = re.search(r"^db_statements_total (\S+)$", text, re.M)
+    return int(float(found.group(1))) if found else 0
+
+
+def sequential_median_ms(port, path, token, n=300):
+    """Median latency of `n` requests one after another on one keep-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"authorization": f"Bearer {token}"}
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        res = conn.getresponse()
+        res.read()
+        times.append((time.perf_counter() - started) * 1000)
+        assert res.status == 200, res.status
+    times.sort()
+    return times[len(times) // 2]
+
+
+def random_paths(path, prefix, values):
+    """A wrk script requesting `prefix .. value` for a value drawn at random per request."""
+    quoted = ", ".join(f'"{v}"' for v in values)
+    return (f"local values = {{{quoted}}}\n"
+            "function request()\n"
+            f'  return wrk.format(nil, "{prefix}" .. values[math.random(#values)])\n'
+            "end\n")
 
 
 def wrk(args, url, script=None, duration=None):
@@ -125,32 +161,41 @@ def prepare_redemptions(port, admin, wanted, path):
     print(f"prepared {len(ids)} confirmed redemptions in {time.time() - started:.1f}s")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--synthetic", type=int, default=10000)
-    parser.add_argument("--applications", type=int, default=30000)
-    parser.add_argument("--approve-duration", type=int, default=3,
-                        help="seconds of the approval and settlement runs (each request consumes one item)")
-    parser.add_argument("--redemptions", type=int, default=3000,
-                        help="confirmed redemptions prepared for the settlement run")
-    parser.add_argument("--pg", default=os.environ.get("TT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--bin", default=None)
-    args = parser.parse_args()
+def seed_lists(port, client, admin, wanted=20):
+    """Gives enterprise1 `wanted` connections (accepted) and `wanted` contracts with a
+    university, so the list endpoints serve full 20-item pages; returns enterprise1's token."""
+    enterprise = client.login("enterprise1@demo.techtransfer.cn", DEMO_PASSWORD)
+    university = client.login("university1@demo.techtransfer.cn", DEMO_PASSWORD)
+    seller = client.call("GET", "/api/v1/me", token=university)["organization"]["id"]
+    buyer = client.call("GET", "/api/v1/me", token=enterprise)["organization"]["id"]
+    owned, page = [], 1
+    while len(owned) < wanted:
+        items = client.call("GET", f"/api/v1/achievements?per_page=100&page={page}")["items"]
+        if not items:
+            break
+        owned += [a["id"] for a in items if a["org_id"] == seller]
+        page += 1
+    for achievement in owned[:wanted]:
+        conn = client.call("POST", "/api/v1/connections", {"achievement_id": achievement, "message": "压测对接"},
+                           token=enterprise, expect=(201, 409))
+        if conn and conn.get("id"):
+            client.call("POST", f"/api/v1/connections/{conn['id']}/accept", {}, token=university)
+        client.call("POST", "/api/v1/contracts", {
+            "kind": "license", "title": "压测许可合同", "seller_org_id": seller, "buyer_org_id": buyer,
+            "achievement_id": achievement, "amount_fen": 1_000_000,
+            "payment_plan": [{"due_date": "2099-01-31", "amount_fen": 500_000},
+                             {"due_date": "2099-06-30", "amount_fen": 500_000}],
+        }, token=enterprise)
+    return enterprise
 
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    binary = Path(args.bin) if args.bin else target / "release" / "techtransfer"
-    if not binary.exists():
-        sys.exit(f"no release binary at {binary}; run cargo build --release")
 
+def run_backend(args, backend, binary):
+    """Seeds, serves and measures one backend; returns (results, notes)."""
     work = Path(tempfile.mkdtemp(prefix="tt-load-"))
     port = free_port()
     env = dict(os.environ)
     pg_db = None
-    if args.backend == "sqlite":
+    if backend == "sqlite":
         env["TT__DATABASE__URL"] = f"sqlite://{work}/load.db"
     else:
         pg_db = f"tt_load_{os.getpid()}"
@@ -159,11 +204,12 @@ def main():
     env.update(
         {
             "TT__SERVER__PORT": str(port),
+            "TT__SERVER__METRICS_PUBLIC": "true",
             "TT__LOG__LEVEL": "warn",
             "TT__MAIL__TRANSPORT": "log",
-            "TT__AUTH__LOGIN_PER_IP_PER_MINUTE": "100000000",
             "TT__AUTH__RATE_LIMITS": "off",
             "TT__JOBS__INTERVAL_SECS": "5",
+            "TT__MATCHING__EMBEDDINGS__URL": "",
         }
     )
     server = None
@@ -171,7 +217,7 @@ def main():
         started = time.time()
         subprocess.run([str(binary), "seed-demo", "--synthetic", str(args.synthetic)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        print(f"seeded demo + {args.synthetic} synthetic listings in {time.time() - started:.1f}s ({args.backend})")
+        print(f"seeded demo + {args.synthetic} synthetic listings in {time.time() - started:.1f}s ({backend})")
         server = subprocess.Popen([str(binary), "serve"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=open(work / "server.log", "w"))
         for _ in range(300):
@@ -182,8 +228,17 @@ def main():
                 time.sleep(0.1)
         client = Client(port)
         admin = client.login(*ADMIN)
-        achievement = client.call("GET", "/api/v1/achievements?per_page=1")["items"][0]["id"]
-        demand = client.call("GET", "/api/v1/demands?per_page=1")["items"][0]["id"]
+        achievements = [a["id"] for p in range(1, 11)
+                        for a in client.call("GET", f"/api/v1/achievements?per_page=100&page={p}")["items"]]
+        demands = [d["id"] for p in range(1, 6)
+                   for d in client.call("GET", f"/api/v1/demands?per_page=100&page={p}")["items"]]
+        words = sorted({k for p in range(1, 4)
+                        for a in client.call("GET", f"/api/v1/achievements?per_page=100&page={p}")["items"]
+                        for k in a.get("keywords", [])})
+        if len(words) < 10:
+            words = sorted({w for query in QUERIES for w in query.split()})
+        pairs = [urllib.parse.quote(f"{a} {b}") for a, b in zip(words, words[len(words) // 2:] + words)][:400]
+        enterprise = seed_lists(port, client, admin)
 
         # Voucher approval needs one submitted application per request.
         today = time.strftime("%Y-%m-%d")
@@ -209,76 +264,112 @@ def main():
 
         base = f"http://127.0.0.1:{port}"
         bearer = f'wrk.headers["Authorization"] = "Bearer {admin}"\n'
+        as_enterprise = f'wrk.headers["Authorization"] = "Bearer {enterprise}"\n'
         q = urllib.parse.quote(QUERIES[0])
-        scripts = {
-            "matches": lua(work / "matches.lua", bearer),
-            "login": lua(work / "login.lua", 'wrk.method = "POST"\n'
-                         'wrk.headers["Content-Type"] = "application/json"\n'
-                         f'wrk.body = \'{{"email":"enterprise1@demo.techtransfer.cn","password":"{DEMO_PASSWORD}"}}\'\n'),
-            # Each thread walks its own slice of the applications; once they run out the
-            # answers turn 409 and are counted as non-2xx.
-            "approve": lua(work / "approve.lua", bearer + 'wrk.method = "POST"\n'
-                           'wrk.headers["Content-Type"] = "application/json"\n'
-                           'wrk.body = \'{"approved_fen":100000}\'\n'
-                           'local ids, counter, next_thread = {}, 0, 0\n'
-                           f'for id in io.lines("{work}/applications.txt") do ids[#ids + 1] = id end\n'
-                           'function setup(thread) thread:set("slice", next_thread); next_thread = next_thread + 1 end\n'
-                           f'local threads = {args.threads}\n'
-                           'function request()\n'
-                           '  local i = counter * threads + slice + 1\n'
-                           '  counter = counter + 1\n'
-                           '  local id = ids[i] or ids[#ids]\n'
-                           '  return wrk.format(nil, "/api/v1/admin/voucher-applications/" .. id .. "/approve")\n'
-                           'end\n'),
-        }
+
+        def consume(name, path_prefix, file):
+            # Each thread walks its own slice of the ids; once they run out the answers turn
+            # 409 and are counted as non-2xx.
+            return lua(work / f"{name}.lua", bearer + 'wrk.method = "POST"\n'
+                       'wrk.headers["Content-Type"] = "application/json"\n'
+                       + ('wrk.body = \'{"approved_fen":100000}\'\n' if name == "approve" else 'wrk.body = "{}"\n') +
+                       'local ids, counter, next_thread = {}, 0, 0\n'
+                       f'for id in io.lines("{file}") do ids[#ids + 1] = id end\n'
+                       'function setup(thread) thread:set("slice", next_thread); next_thread = next_thread + 1 end\n'
+                       f'local threads = {args.threads}\n'
+                       'function request()\n'
+                       '  local i = counter * threads + slice + 1\n'
+                       '  counter = counter + 1\n'
+                       '  local id = ids[i] or ids[#ids]\n'
+                       f'  return wrk.format(nil, "{path_prefix}" .. id .. "/{name}")\n'
+                       'end\n')
+
         (work / "applications.txt").write_text("\n".join(ids) + "\n")
-        scripts["settle"] = lua(work / "settle.lua", bearer + 'wrk.method = "POST"\n'
-                                'wrk.headers["Content-Type"] = "application/json"\n'
-                                'wrk.body = "{}"\n'
-                                'local ids, counter, next_thread = {}, 0, 0\n'
-                                f'for id in io.lines("{work}/redemptions.txt") do ids[#ids + 1] = id end\n'
-                                'function setup(thread) thread:set("slice", next_thread); next_thread = next_thread + 1 end\n'
-                                f'local threads = {args.threads}\n'
-                                'function request()\n'
-                                '  local i = counter * threads + slice + 1\n'
-                                '  counter = counter + 1\n'
-                                '  local id = ids[i] or ids[#ids]\n'
-                                '  return wrk.format(nil, "/api/v1/admin/voucher-redemptions/" .. id .. "/settle")\n'
-                                'end\n')
         runs = [
             ("GET /healthz (ceiling)", f"{base}/healthz", None),
-            ("GET /achievements/{id}", f"{base}/api/v1/achievements/{achievement}", None),
-            (f"GET /achievements?q={QUERIES[0]}", f"{base}/api/v1/achievements?q={q}", None),
-            ("GET /demands/{id}/matches", f"{base}/api/v1/demands/{demand}/matches", scripts["matches"]),
-            ("POST /auth/login", f"{base}/api/v1/auth/login", scripts["login"]),
-            ("POST …/approve (voucher)", base, scripts["approve"]),
-            ("POST …/settle (redemption)", base, scripts["settle"]),
+            ("GET /achievements/{id}", base,
+             lua(work / "byid.lua", random_paths("", "/api/v1/achievements/", achievements))),
+            (f"GET /achievements?q={QUERIES[0]} (same)", f"{base}/api/v1/achievements?q={q}", None),
+            ("GET /achievements?q= (random pairs)", base,
+             lua(work / "search.lua", random_paths("", "/api/v1/achievements?q=", pairs))),
+            ("GET /demands/{id}/matches (random)", base,
+             lua(work / "matches.lua", bearer + random_paths("", "/api/v1/demands/", [f"{d}/matches" for d in demands]))),
+            ("GET /connections (20 items)", f"{base}/api/v1/connections?per_page=20", lua(work / "conn.lua", as_enterprise)),
+            ("GET /contracts (20 items)", f"{base}/api/v1/contracts?per_page=20", lua(work / "contracts.lua", as_enterprise)),
+            ("GET /vouchers (20 items)", f"{base}/api/v1/vouchers?per_page=20", lua(work / "vouchers.lua", bearer)),
+            ("POST /auth/login", f"{base}/api/v1/auth/login",
+             lua(work / "login.lua", 'wrk.method = "POST"\n'
+                 'wrk.headers["Content-Type"] = "application/json"\n'
+                 f'wrk.body = \'{{"email":"enterprise1@demo.techtransfer.cn","password":"{DEMO_PASSWORD}"}}\'\n')),
+            ("POST …/approve (voucher)", base, consume("approve", "/api/v1/admin/voucher-applications/",
+                                                       work / "applications.txt")),
+            ("POST …/settle (redemption)", base, None),
         ]
         results = []
         for name, url, script in runs:
             if "settle" in name:
                 prepare_redemptions(port, admin, args.redemptions, work / "redemptions.txt")
+                script = consume("settle", "/api/v1/admin/voucher-redemptions/", work / "redemptions.txt")
+            before = statements(port)
             r = wrk(args, url, script, duration=args.approve_duration if "…" in name else None)
+            r["statements"] = (statements(port) - before) / max(r["requests"], 1)
             results.append((name, r))
             print(f"  {name:<40} {r['rps']:>10.0f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
-                  f"  non-2xx {r['non_2xx']} {r['socket_errors']}", flush=True)
-        ceiling = results[0][1]["rps"]
-        print(f"\n{args.backend}: wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-              f"{args.synthetic} synthetic listings + demo data")
-        print(f"{'endpoint':<40} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11}")
-        for name, r in results:
-            print(f"{name:<40} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps'] / ceiling:>10.1%}")
-        approve = results[-2][1]
-        approved = approve["requests"] - approve["non_2xx"]
-        print(f"voucher approvals that succeeded: {approved} of {len(ids)} applications")
-        settle = results[-1][1]
-        print(f"settlements that succeeded: {settle['requests'] - settle['non_2xx']} of {args.redemptions} redemptions")
+                  f"  stmts {r['statements']:>5.1f}  non-2xx {r['non_2xx']} {r['socket_errors']}", flush=True)
+        notes = [f"sequential median of GET /connections (20 items): "
+                 f"{sequential_median_ms(port, '/api/v1/connections?per_page=20', enterprise):.2f} ms"]
+        approve, settle = results[-2][1], results[-1][1]
+        notes.append(f"voucher approvals that succeeded: {approve['requests'] - approve['non_2xx']} of {len(ids)}")
+        notes.append(f"settlements that succeeded: {settle['requests'] - settle['non_2xx']} of {args.redemptions}")
+        return results, notes
     finally:
         if server:
             server.terminate()
             server.wait(timeout=30)
         if pg_db:
             subprocess.run(["psql", args.pg, "-qc", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"], check=False)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--synthetic", type=int, default=10000)
+    parser.add_argument("--applications", type=int, default=30000)
+    parser.add_argument("--approve-duration", type=int, default=3,
+                        help="seconds of the approval and settlement runs (each request consumes one item)")
+    parser.add_argument("--redemptions", type=int, default=3000,
+                        help="confirmed redemptions prepared for the settlement run")
+    parser.add_argument("--pg", default=os.environ.get("TT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--bin", default=None)
+    args = parser.parse_args()
+
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = Path(args.bin) if args.bin else target / "release" / "techtransfer"
+    if not binary.exists():
+        sys.exit(f"no release binary at {binary}; run cargo build --release")
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    measured = {b: run_backend(args, b, binary) for b in backends}
+
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+          f"{args.synthetic} synthetic listings + demo data; share = req/s ÷ /healthz req/s of the same run")
+    header = f"{'endpoint':<40}" + "".join(
+        f" {b + ' req/s':>14} {'share':>7} {'p50 ms':>7} {'p99 ms':>7} {'stmts':>6}" for b in backends)
+    print(header)
+    names = [name for name, _ in measured[backends[0]][0]]
+    for i, name in enumerate(names):
+        line = f"{name:<40}"
+        for b in backends:
+            results = measured[b][0]
+            r, ceiling = results[i][1], results[0][1]["rps"]
+            line += (f" {r['rps']:>14.0f} {r['rps'] / ceiling:>7.1%} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}"
+                     f" {r['statements']:>6.1f}")
+        print(line)
+    for b in backends:
+        for note in measured[b][1]:
+            print(f"{b}: {note}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ pub struct Metrics {
     jobs: IntGaugeVec,
     tx_retries: IntGaugeVec,
     audit_pending: IntGauge,
+    statements: IntGauge,
     /// Longest commit-to-sequence wait of the audit sequencer's last pass (ms); the sequencer
     /// sets it.
     pub audit_lag_ms: IntGauge,
@@ -40,6 +41,8 @@ pub struct Gauges {
     pub tx_retries_exhausted: u64,
     /// Audit entries committed but not yet sequenced.
     pub audit_pending: i64,
+    /// SQL statements sent since start (transaction control included).
+    pub statements: u64,
 }
 
 impl Metrics {
@@ -87,6 +90,11 @@ impl Metrics {
             &["outcome"],
         )?;
         registry.register(Box::new(match_impressions.clone()))?;
+        let statements = IntGauge::new(
+            "db_statements_total",
+            "SQL statements this instance has sent to the database since start, BEGIN and COMMIT included.",
+        )?;
+        registry.register(Box::new(statements.clone()))?;
         registry.register(Box::new(tx_retries.clone()))?;
         registry.register(Box::new(audit_pending.clone()))?;
         registry.register(Box::new(audit_lag_ms.clone()))?;
@@ -94,7 +102,18 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
-        Ok(Self { registry, requests, latency, pool, jobs, tx_retries, audit_pending, audit_lag_ms, match_impressions })
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            jobs,
+            tx_retries,
+            audit_pending,
+            statements,
+            audit_lag_ms,
+            match_impressions,
+        })
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -114,6 +133,7 @@ impl Metrics {
             .with_label_values(&["exhausted"])
             .set(gauges.tx_retries_exhausted.try_into().unwrap_or(i64::MAX));
         self.audit_pending.set(gauges.audit_pending);
+        self.statements.set(gauges.statements.try_into().unwrap_or(i64::MAX));
         let mut out = Vec::with_capacity(4096);
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
@@ -139,6 +159,7 @@ mod tests {
                 tx_retries: 7,
                 tx_retries_exhausted: 1,
                 audit_pending: 5,
+                statements: 42,
             })
             .unwrap();
         let route = "method=\"GET\",route=\"/api/v1/achievements/{id}\"";

@@ -490,24 +490,14 @@ pub async fn list(
             .map_err(|e| AppError::internal(anyhow::anyhow!("search: {e}")))
     })
     .await?;
-    let found = state
+    let (found, total) = state
         .db
         .read(move |c| {
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
-            let mut out = Vec::new();
-            for id in &ids {
-                let Ok(d) = challenges::get(c, actor.as_ref(), id, now) else { continue };
-                if filter.status.is_none_or(|s| s == d.status) {
-                    out.push(d);
-                }
-            }
-            Ok(out)
+            challenges::search_hits(c, actor.as_ref(), &ids, filter.status, page, now)
         })
         .await?;
-    let total = found.len() as i64;
-    let items =
-        found.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(ChallengeView::from).collect();
-    Ok(HttpResponse::Ok().json(Paginated::new(items, page, total)))
+    Ok(HttpResponse::Ok().json(Paginated::new(found.into_iter().map(ChallengeView::from).collect(), page, total)))
 }
 
 /// One challenge with its milestones, winners, progress and payments.

@@ -91,6 +91,7 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
             tx_retries,
             tx_retries_exhausted,
             audit_pending,
+            statements: state.db.statements(),
         })
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))

@@ -258,9 +258,14 @@ pub fn insert_milestone(c: &mut AnyConnection, m: &MilestoneRow) -> AppResult<()
 }
 
 pub fn milestones(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<MilestoneRow>> {
+    milestones_of(c, &[challenge_id.to_owned()])
+}
+
+/// The milestones of many challenges, each challenge's in order.
+pub fn milestones_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<MilestoneRow>> {
     Ok(challenge_milestones::table
-        .filter(challenge_milestones::challenge_id.eq(challenge_id))
-        .order(challenge_milestones::seq)
+        .filter(challenge_milestones::challenge_id.eq_any(ids))
+        .order((challenge_milestones::challenge_id, challenge_milestones::seq))
         .load(c)?)
 }
 
@@ -316,7 +321,15 @@ pub fn find_bid(c: &mut AnyConnection, id: &str) -> AppResult<Option<BidRow>> {
 }
 
 pub fn bids_of(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<BidRow>> {
-    Ok(bids::table.filter(bids::challenge_id.eq(challenge_id)).order((bids::created_at, bids::id)).load(c)?)
+    bids_of_many(c, &[challenge_id.to_owned()])
+}
+
+/// The bids on many challenges, each challenge's oldest first.
+pub fn bids_of_many(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<BidRow>> {
+    Ok(bids::table
+        .filter(bids::challenge_id.eq_any(ids))
+        .order((bids::challenge_id, bids::created_at, bids::id))
+        .load(c)?)
 }
 
 pub fn live_bid_exists(c: &mut AnyConnection, challenge_id: &str, org_id: &str) -> AppResult<bool> {
@@ -378,10 +391,15 @@ pub fn add_bid_paid(c: &mut AnyConnection, id: &str, amount: i64) -> AppResult<(
 // ---- experts and scores ----
 
 pub fn experts(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<String>> {
+    Ok(experts_of(c, &[challenge_id.to_owned()])?.into_iter().map(|(_, expert)| expert).collect())
+}
+
+/// `(challenge_id, expert_id)` of the experts assigned to many challenges, in assignment order.
+pub fn experts_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<(String, String)>> {
     Ok(challenge_experts::table
-        .filter(challenge_experts::challenge_id.eq(challenge_id))
-        .order((challenge_experts::assigned_at, challenge_experts::expert_id))
-        .select(challenge_experts::expert_id)
+        .filter(challenge_experts::challenge_id.eq_any(ids))
+        .order((challenge_experts::challenge_id, challenge_experts::assigned_at, challenge_experts::expert_id))
+        .select((challenge_experts::challenge_id, challenge_experts::expert_id))
         .load(c)?)
 }
 
@@ -492,9 +510,14 @@ pub fn insert_progress(c: &mut AnyConnection, challenge_id: &str, milestone_id: 
 }
 
 pub fn progress(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<ProgressRow>> {
+    progress_of(c, &[challenge_id.to_owned()])
+}
+
+/// Milestone progress on many challenges, by challenge, bid and milestone.
+pub fn progress_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<ProgressRow>> {
     Ok(milestone_progress::table
-        .filter(milestone_progress::challenge_id.eq(challenge_id))
-        .order((milestone_progress::bid_id, milestone_progress::milestone_id))
+        .filter(milestone_progress::challenge_id.eq_any(ids))
+        .order((milestone_progress::challenge_id, milestone_progress::bid_id, milestone_progress::milestone_id))
         .load(c)?)
 }
 
@@ -567,8 +590,13 @@ pub fn insert_payment(
 }
 
 pub fn payments(c: &mut AnyConnection, challenge_id: &str) -> AppResult<Vec<PaymentRow>> {
+    payments_of(c, &[challenge_id.to_owned()])
+}
+
+/// Milestone payments on many challenges, each challenge's in the order they were paid.
+pub fn payments_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<PaymentRow>> {
     Ok(challenge_payments::table
-        .filter(challenge_payments::challenge_id.eq(challenge_id))
-        .order((challenge_payments::paid_at, challenge_payments::id))
+        .filter(challenge_payments::challenge_id.eq_any(ids))
+        .order((challenge_payments::challenge_id, challenge_payments::paid_at, challenge_payments::id))
         .load(c)?)
 }

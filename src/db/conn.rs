@@ -1,6 +1,9 @@
 //! The connection enum over both backends and the r2d2 manager that builds it.
 
-use diesel::connection::SimpleConnection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{PgConnection, SqliteConnection};
@@ -41,15 +44,37 @@ impl AnyConnection {
     }
 }
 
+/// Counts the statements a set of connections sends (`db_statements_total`, and the test that
+/// holds list endpoints to a constant number of statements per page).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Makes `conn` count every statement it starts here.
+    pub fn attach(&self, conn: &mut AnyConnection) {
+        let count = self.0.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+}
+
 /// r2d2 manager that opens connections of the configured backend.
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    statements: StatementCounter,
 }
 
 impl Manager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub fn new(url: DatabaseUrl, statements: StatementCounter) -> Self {
+        Self { url, statements }
     }
 }
 
@@ -58,7 +83,9 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        AnyConnection::open(&self.url).map_err(r2d2::Error::ConnectionError)
+        let mut conn = AnyConnection::open(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        self.statements.attach(&mut conn);
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {

@@ -227,8 +227,9 @@ pub fn insert_plan(c: &mut AnyConnection, contract_id: &str, seq: i32, due: Naiv
     Ok(())
 }
 
-pub fn plan_of(c: &mut AnyConnection, contract_id: &str) -> AppResult<Vec<PlanRow>> {
-    Ok(plan::table.filter(plan::contract_id.eq(contract_id)).order(plan::seq).load(c)?)
+/// The payment plans of many contracts, each in its order.
+pub fn plans_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<PlanRow>> {
+    Ok(plan::table.filter(plan::contract_id.eq_any(ids)).order((plan::contract_id, plan::seq)).load(c)?)
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -265,10 +266,11 @@ pub fn insert_payment(
     Ok(())
 }
 
-pub fn payments_of(c: &mut AnyConnection, contract_id: &str) -> AppResult<Vec<PaymentRow>> {
+/// The payments of many contracts, each contract's in the order they were paid.
+pub fn payments_of_many(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<PaymentRow>> {
     Ok(payments::table
-        .filter(payments::contract_id.eq(contract_id))
-        .order((payments::paid_at, payments::id))
+        .filter(payments::contract_id.eq_any(ids))
+        .order((payments::contract_id, payments::paid_at, payments::id))
         .load(c)?)
 }
 
@@ -304,8 +306,12 @@ pub fn insert_report(c: &mut AnyConnection, r: &ReportRow) -> AppResult<()> {
     Ok(())
 }
 
-pub fn timeline(c: &mut AnyConnection, contract_id: &str) -> AppResult<Vec<ReportRow>> {
-    Ok(reports::table.filter(reports::contract_id.eq(contract_id)).order((reports::created_at, reports::id)).load(c)?)
+/// The commercialization reports of many contracts, each contract's oldest first.
+pub fn timelines(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<ReportRow>> {
+    Ok(reports::table
+        .filter(reports::contract_id.eq_any(ids))
+        .order((reports::contract_id, reports::created_at, reports::id))
+        .load(c)?)
 }
 
 /// The furthest stage reported so far.
@@ -344,11 +350,10 @@ pub fn insert_distribution(c: &mut AnyConnection, d: &DistributionRow) -> AppRes
     Ok(())
 }
 
-/// The latest recorded distribution.
-pub fn distribution_of(c: &mut AnyConnection, contract_id: &str) -> AppResult<Option<DistributionRow>> {
+/// Every income distribution of many contracts, each contract's newest first.
+pub fn distributions_of(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<DistributionRow>> {
     Ok(distributions::table
-        .filter(distributions::contract_id.eq(contract_id))
-        .order((distributions::created_at.desc(), distributions::id.desc()))
-        .first(c)
-        .optional()?)
+        .filter(distributions::contract_id.eq_any(ids))
+        .order((distributions::contract_id, distributions::created_at.desc(), distributions::id.desc()))
+        .load(c)?)
 }

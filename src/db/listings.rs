@@ -105,6 +105,11 @@ pub fn find_any(c: &mut AnyConnection, id: &str) -> AppResult<Option<ListingRow>
     Ok(listings::table.find(id).first(c).optional()?)
 }
 
+/// `(id, title)` of the listings with these ids, of any kind and status.
+pub fn titles(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<(String, String)>> {
+    Ok(listings::table.filter(listings::id.eq_any(ids)).select((listings::id, listings::title)).load(c)?)
+}
+
 pub fn find_many(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<ListingRow>> {
     Ok(listings::table.filter(listings::id.eq_any(ids)).load(c)?)
 }

@@ -103,6 +103,8 @@ pub struct Db {
     /// Where `read_point` opens its per-thread SQLite connections, and which handle they
     /// belong to (a process may hold several databases: tests, tools).
     url: DatabaseUrl,
+    /// Statements sent by this handle's connections since start.
+    statements: conn::StatementCounter,
     id: u64,
 }
 
@@ -126,6 +128,7 @@ impl Db {
             conn.batch_execute("PRAGMA journal_mode = WAL;")?;
         }
         let backend = url.backend();
+        let statements = conn::StatementCounter::default();
         let pool = diesel::r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
@@ -133,7 +136,7 @@ impl Db {
             // A PostgreSQL connection can die with its server (restart, failover); a SQLite
             // one cannot, so it skips the round trip on every checkout.
             .test_on_check_out(backend == Backend::Postgres)
-            .build(conn::Manager::new(url.clone()))?;
+            .build(conn::Manager::new(url.clone(), statements.clone()))?;
         Ok(Self {
             pool,
             backend,
@@ -144,6 +147,7 @@ impl Db {
             contention: Arc::default(),
             commits: Arc::new(Notify::new()),
             url: url.clone(),
+            statements,
             id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -155,6 +159,11 @@ impl Db {
     /// (retried transactions, transactions that exhausted their retries) since start.
     pub fn contention_counts(&self) -> (u64, u64) {
         (self.contention.retries.load(Ordering::Relaxed), self.contention.exhausted.load(Ordering::Relaxed))
+    }
+
+    /// Statements this handle's connections have sent since start (`BEGIN`/`COMMIT` included).
+    pub fn statements(&self) -> u64 {
+        self.statements.get()
     }
 
     /// Notified after every committed write transaction of this handle.
@@ -212,24 +221,33 @@ impl Db {
     }
 
     /// `read` for a lookup by key that takes microseconds (one listing by id), where each
-    /// statement seeing its own snapshot is enough. On SQLite it runs, outside a transaction,
-    /// on the calling thread with that thread's own connection: in WAL mode a reader
-    /// never waits for a writer, and handing the work to the blocking pool and back cost more
-    /// than the lookup itself. On PostgreSQL (a network round trip) it is `read`.
+    /// statement seeing its own snapshot is enough, so no transaction is opened: BEGIN and
+    /// COMMIT would cost more round trips than the lookup. On SQLite it runs on the calling
+    /// thread with that thread's own connection: in WAL mode a reader never waits for a
+    /// writer, and handing the work to the blocking pool and back cost more than the lookup
+    /// itself. On PostgreSQL (a network round trip) it runs on a pooled connection on the
+    /// blocking pool.
     pub async fn read_point<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         if self.backend == Backend::Postgres {
-            return self.read(f).await;
+            let (pool, permit) = (self.pool.clone(), self.permit().await?);
+            return blocking(move || {
+                let _permit = permit;
+                let mut conn = pool.get()?;
+                f(&mut conn)
+            })
+            .await;
         }
         POINT_READER.with(|cell| {
             let mut slot = cell.borrow_mut();
             let conn = match &mut *slot {
                 Some((id, conn)) if *id == self.id => conn,
                 other => {
-                    let conn = AnyConnection::open(&self.url).map_err(|e| AppError::Unavailable(e.into()))?;
+                    let mut conn = AnyConnection::open(&self.url).map_err(|e| AppError::Unavailable(e.into()))?;
+                    self.statements.attach(&mut conn);
                     &mut other.insert((self.id, conn)).1
                 }
             };

@@ -43,6 +43,25 @@ pub fn find(c: &mut AnyConnection, id: &str) -> AppResult<Option<UserRow>> {
     Ok(users::table.find(id).first(c).optional()?)
 }
 
+/// The users with these ids (any order; unknown ids are left out).
+pub fn find_many(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<UserRow>> {
+    Ok(users::table.filter(users::id.eq_any(ids)).load(c)?)
+}
+
+/// A user with their organization, in one statement.
+pub fn find_with_org(
+    c: &mut AnyConnection,
+    id: &str,
+) -> AppResult<Option<(UserRow, Option<super::organizations::OrgRow>)>> {
+    use super::schema::organizations;
+    Ok(users::table
+        .left_join(organizations::table)
+        .filter(users::id.eq(id))
+        .select((users::all_columns, organizations::all_columns.nullable()))
+        .first(c)
+        .optional()?)
+}
+
 pub fn find_by_email(c: &mut AnyConnection, email: &str) -> AppResult<Option<UserRow>> {
     Ok(users::table.filter(users::email.eq(email)).first(c).optional()?)
 }

@@ -3,6 +3,8 @@
 //! after a public notice period), milestone delivery and payment, elimination, cancellation.
 //! Directed commissions (定向委托) share the flow with one chosen organization.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -110,8 +112,17 @@ fn is_assigned_expert(c: &mut AnyConnection, actor: &Actor, row: &ChallengeRow) 
 /// only by the issuer, the chosen organization and admins); before that the issuer and
 /// admins; assigned experts always.
 fn visible_to(c: &mut AnyConnection, actor: Option<&Actor>, row: &ChallengeRow) -> AppResult<bool> {
+    let assigned = match actor {
+        Some(a) if !(a.is_admin() || is_issuer(a, row)) => is_assigned_expert(c, a, row)?,
+        _ => false,
+    };
+    visible(actor, row, assigned)
+}
+
+/// [`visible_to`] with the expert assignment already known.
+fn visible(actor: Option<&Actor>, row: &ChallengeRow, assigned_expert: bool) -> AppResult<bool> {
     if let Some(a) = actor
-        && (a.is_admin() || is_issuer(a, row) || is_assigned_expert(c, a, row)?)
+        && (a.is_admin() || is_issuer(a, row) || assigned_expert)
     {
         return Ok(true);
     }
@@ -140,12 +151,53 @@ fn on_team(actor: &Actor, bid: &BidRow) -> bool {
 /// them, a bidding team (lead or partner) its own bid's, everyone else none; statuses, dates,
 /// milestone titles and the winners stay public.
 fn details(c: &mut AnyConnection, viewer: Option<&Actor>, row: ChallengeRow, now: DateTime<Utc>) -> AppResult<Details> {
+    let id = row.id.clone();
+    details_of(c, viewer, vec![row], now)?.pop().ok_or_else(|| super::corrupt("challenge", &id))
+}
+
+/// [`details`] of many challenges in five statements whatever their number: milestones,
+/// progress, payments, bids and experts are each read once for all rows.
+pub fn details_of(
+    c: &mut AnyConnection,
+    viewer: Option<&Actor>,
+    rows: Vec<ChallengeRow>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Details>> {
+    use super::group_by_key;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut milestones = group_by_key(db::challenges::milestones_of(c, &ids)?, |m| m.challenge_id.clone());
+    let mut progress = group_by_key(db::challenges::progress_of(c, &ids)?, |p| p.challenge_id.clone());
+    let mut payments = group_by_key(db::challenges::payments_of(c, &ids)?, |p| p.challenge_id.clone());
+    let mut bids = group_by_key(db::challenges::bids_of_many(c, &ids)?, |b| b.challenge_id.clone());
+    let mut experts = group_by_key(db::challenges::experts_of(c, &ids)?, |(challenge, _)| challenge.clone());
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id.clone();
+            let experts = experts.remove(&id).unwrap_or_default().into_iter().map(|(_, e)| e).collect();
+            let related = Related {
+                milestones: milestones.remove(&id).unwrap_or_default(),
+                progress: progress.remove(&id).unwrap_or_default(),
+                payments: payments.remove(&id).unwrap_or_default(),
+                bids: bids.remove(&id).unwrap_or_default(),
+                experts,
+            };
+            view(viewer, row, related, now)
+        })
+        .collect()
+}
+
+/// What a challenge's view is made of besides its row.
+struct Related {
+    milestones: Vec<MilestoneRow>,
+    progress: Vec<db::challenges::ProgressRow>,
+    payments: Vec<db::challenges::PaymentRow>,
+    bids: Vec<BidRow>,
+    experts: Vec<String>,
+}
+
+fn view(viewer: Option<&Actor>, row: ChallengeRow, related: Related, now: DateTime<Utc>) -> AppResult<Details> {
     let status = effective(&row, now)?;
-    let milestones = db::challenges::milestones(c, &row.id)?;
-    let mut progress = db::challenges::progress(c, &row.id)?;
-    let mut payments = db::challenges::payments(c, &row.id)?;
-    let bids = db::challenges::bids_of(c, &row.id)?;
-    let experts = db::challenges::experts(c, &row.id)?;
+    let Related { milestones, mut progress, mut payments, bids, experts } = related;
     let sees_all = viewer.is_some_and(|a| a.is_admin() || is_issuer(a, &row) || experts.contains(&a.id));
     if !sees_all {
         let own: Vec<&str> =
@@ -378,6 +430,44 @@ pub struct ListQuery {
     pub field: Option<Field>,
 }
 
+/// The search hits (challenge ids, best first) the actor may see, filtered by effective status,
+/// and one page of them with details; the total counts every visible hit. A constant number of
+/// statements whatever the number of hits.
+pub fn search_hits(
+    c: &mut AnyConnection,
+    actor: Option<&Actor>,
+    hits: &[String],
+    status: Option<ChallengeStatus>,
+    page: Page,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<Details>, i64)> {
+    let mut rows: HashMap<String, ChallengeRow> =
+        db::challenges::find_many(c, hits)?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let assigned: HashSet<String> = match actor {
+        Some(a) => db::challenges::experts_of(c, hits)?
+            .into_iter()
+            .filter(|(_, expert)| *expert == a.id)
+            .map(|(challenge, _)| challenge)
+            .collect(),
+        None => HashSet::new(),
+    };
+    let mut shown = Vec::new();
+    for id in hits {
+        let Some(row) = rows.remove(id) else { continue };
+        let wanted = match status {
+            None => true,
+            Some(s) => effective(&row, now)? == s,
+        };
+        if wanted && visible(actor, &row, assigned.contains(id))? {
+            shown.push(row);
+        }
+    }
+    let total = shown.len() as i64;
+    let page_rows: Vec<ChallengeRow> =
+        shown.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
+    Ok((details_of(c, actor, page_rows, now)?, total))
+}
+
 pub fn list(
     c: &mut AnyConnection,
     actor: Option<&Actor>,
@@ -408,8 +498,7 @@ pub fn list(
     };
     filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
     let (rows, total) = db::challenges::list(c, &filter, page.offset(), page.limit())?;
-    let items = rows.into_iter().map(|r| details(c, actor, r, now)).collect::<AppResult<Vec<_>>>()?;
-    Ok((items, total))
+    Ok((details_of(c, actor, rows, now)?, total))
 }
 
 pub fn bid(

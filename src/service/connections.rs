@@ -1,6 +1,8 @@
 //! 供需对接: requests between organizations about a published listing, the owner's answer,
 //! a message thread, and the hand-off to a contract.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::db::connections::{ConnectionRow, MessageRow, NewConnection, Side};
@@ -33,15 +35,38 @@ pub fn status_of(row: &ConnectionRow) -> AppResult<ConnectionStatus> {
 }
 
 fn details(c: &mut AnyConnection, row: ConnectionRow) -> AppResult<Details> {
-    let listing =
-        db::listings::find_any(c, &row.listing_id)?.ok_or_else(|| super::corrupt("connection listing", &row.id))?;
-    let requester_org =
-        db::organizations::find(c, &row.requester_org_id)?.ok_or_else(|| super::corrupt("requester org", &row.id))?;
-    let listing_org =
-        db::organizations::find(c, &row.listing_org_id)?.ok_or_else(|| super::corrupt("listing org", &row.id))?;
-    let requester_user =
-        db::users::find(c, &row.requester_user_id)?.ok_or_else(|| super::corrupt("requester user", &row.id))?;
-    Ok(Details { row, listing_title: listing.title, requester_org, listing_org, requester_user })
+    let id = row.id.clone();
+    details_of(c, vec![row])?.pop().ok_or_else(|| super::corrupt("connection", &id))
+}
+
+/// The views of many connections in four statements whatever their number: the listings'
+/// titles, the organizations and the requesting users are each read once for all rows.
+fn details_of(c: &mut AnyConnection, rows: Vec<ConnectionRow>) -> AppResult<Vec<Details>> {
+    let ids = |f: fn(&ConnectionRow) -> &String| -> Vec<String> {
+        let mut v: Vec<String> = rows.iter().map(|r| f(r).clone()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let titles: HashMap<String, String> = db::listings::titles(c, &ids(|r| &r.listing_id))?.into_iter().collect();
+    let mut org_ids = ids(|r| &r.requester_org_id);
+    org_ids.extend(ids(|r| &r.listing_org_id));
+    let orgs: HashMap<String, OrgRow> =
+        db::organizations::find_many(c, &org_ids)?.into_iter().map(|o| (o.id.clone(), o)).collect();
+    let users: HashMap<String, UserRow> =
+        db::users::find_many(c, &ids(|r| &r.requester_user_id))?.into_iter().map(|u| (u.id.clone(), u)).collect();
+    rows.into_iter()
+        .map(|row| {
+            let missing = |what: &str| super::corrupt(what, &row.id);
+            Ok(Details {
+                listing_title: titles.get(&row.listing_id).cloned().ok_or_else(|| missing("connection listing"))?,
+                requester_org: orgs.get(&row.requester_org_id).cloned().ok_or_else(|| missing("requester org"))?,
+                listing_org: orgs.get(&row.listing_org_id).cloned().ok_or_else(|| missing("listing org"))?,
+                requester_user: users.get(&row.requester_user_id).cloned().ok_or_else(|| missing("requester user"))?,
+                row,
+            })
+        })
+        .collect()
 }
 
 /// Loads a connection the actor may see: a member of either organization, or an admin.
@@ -193,8 +218,7 @@ pub fn list(
     let Some(org_id) = actor.org_id() else { return Ok((Vec::new(), 0)) };
     let (rows, total) =
         db::connections::list(c, org_id, side, status.map(ConnectionStatus::as_str), page.offset(), page.limit())?;
-    let items = rows.into_iter().map(|r| details(c, r)).collect::<AppResult<Vec<_>>>()?;
-    Ok((items, total))
+    Ok((details_of(c, rows)?, total))
 }
 
 pub fn post_message(

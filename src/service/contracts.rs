@@ -58,13 +58,29 @@ fn kind_of(row: &ContractRow) -> AppResult<ContractKind> {
 }
 
 fn details(c: &mut AnyConnection, row: ContractRow) -> AppResult<Details> {
-    Ok(Details {
-        plan: db::contracts::plan_of(c, &row.id)?,
-        payments: db::contracts::payments_of(c, &row.id)?,
-        timeline: db::contracts::timeline(c, &row.id)?,
-        distribution: db::contracts::distribution_of(c, &row.id)?,
-        row,
-    })
+    let id = row.id.clone();
+    details_of(c, vec![row])?.pop().ok_or_else(|| super::corrupt("contract", &id))
+}
+
+/// The details of a page of contracts in four statements whatever its size: plans, payments,
+/// reports and distributions are each read once for all rows and dealt out by contract.
+fn details_of(c: &mut AnyConnection, rows: Vec<ContractRow>) -> AppResult<Vec<Details>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut plans = super::group_by_key(db::contracts::plans_of(c, &ids)?, |p| p.contract_id.clone());
+    let mut payments = super::group_by_key(db::contracts::payments_of_many(c, &ids)?, |p| p.contract_id.clone());
+    let mut timelines = super::group_by_key(db::contracts::timelines(c, &ids)?, |r| r.contract_id.clone());
+    let mut distributions = super::group_by_key(db::contracts::distributions_of(c, &ids)?, |d| d.contract_id.clone());
+    Ok(rows
+        .into_iter()
+        .map(|row| Details {
+            plan: plans.remove(&row.id).unwrap_or_default(),
+            payments: payments.remove(&row.id).unwrap_or_default(),
+            timeline: timelines.remove(&row.id).unwrap_or_default(),
+            // Newest first: the current distribution.
+            distribution: distributions.remove(&row.id).and_then(|d| d.into_iter().next()),
+            row,
+        })
+        .collect())
 }
 
 fn is_party(actor: &Actor, row: &ContractRow) -> bool {
@@ -526,6 +542,5 @@ pub fn list(
         kind: kind.map(ContractKind::as_str),
     };
     let (rows, total) = db::contracts::list(c, &filter, page.offset(), page.limit())?;
-    let items = rows.into_iter().map(|r| details(c, r)).collect::<AppResult<Vec<_>>>()?;
-    Ok((items, total))
+    Ok((details_of(c, rows)?, total))
 }

@@ -86,14 +86,14 @@ impl Actor {
 /// Loads the actor for a verified access token; a deleted or disabled account is 401.
 pub fn load_actor(c: &mut AnyConnection, user_id: &str) -> AppResult<Actor> {
     let unauthorized = || AppError::new(ErrorCode::Unauthorized, "the account no longer exists or is disabled");
-    let user = db::users::find(c, user_id)?.ok_or_else(unauthorized)?;
+    let (user, org_row) = db::users::find_with_org(c, user_id)?.ok_or_else(unauthorized)?;
     let status = UserStatus::parse(&user.status).ok_or_else(|| corrupt("user status", &user.status))?;
     if status == UserStatus::Disabled {
         return Err(unauthorized());
     }
     let org = match (&user.org_id, &user.org_role) {
         (Some(org_id), Some(org_role)) => {
-            let row = db::organizations::find(c, org_id)?.ok_or_else(|| corrupt("membership", org_id))?;
+            let row = org_row.ok_or_else(|| corrupt("membership", org_id))?;
             Some(ActorOrg {
                 kind: OrgKind::parse(&row.kind).ok_or_else(|| corrupt("org kind", &row.kind))?,
                 status: OrgStatus::parse(&row.status).ok_or_else(|| corrupt("org status", &row.status))?,
@@ -118,6 +118,16 @@ pub fn load_actor(c: &mut AnyConnection, user_id: &str) -> AppResult<Actor> {
 
 pub fn parse_categories(json: &str) -> Vec<ServiceCategory> {
     serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Rows grouped by a key, each group in the order the rows came (for dealing the rows of one
+/// batched query out to the records they belong to).
+pub fn group_by_key<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> std::collections::HashMap<String, Vec<T>> {
+    let mut groups: std::collections::HashMap<String, Vec<T>> = std::collections::HashMap::new();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
 }
 
 /// A stored value that no code path can write: a bug, reported as a 500.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
-fn challenge_body(app: &TestApp, mode: &str, max_winners: i32, publicity_days: i32) -> Value {
+pub fn challenge_body(app: &TestApp, mode: &str, max_winners: i32, publicity_days: i32) -> Value {
     let deadline = (app.clock.now() + chrono::Duration::days(10)).to_rfc3339();
     json!({
         "title": "航空发动机叶片内部缺陷智能检测",

@@ -18,6 +18,7 @@ mod ops;
 mod organizations;
 mod permissions;
 mod races;
+mod read_path;
 mod security;
 mod semantic;
 mod torture;
