@@ -117,7 +117,14 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => Self::not_found("resource"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable(e.into()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                crate::db::conn::note_lost_connection();
+                Self::Unavailable(e.into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_lost_connection(info.message()) => {
+                crate::db::conn::note_lost_connection();
+                Self::Unavailable(e.into())
+            }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Contention(e.into()),
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_collision(info.message()) => {
                 Self::Contention(e.into())
@@ -125,6 +132,20 @@ impl From<diesel::result::Error> for AppError {
             other => Self::internal(other),
         }
     }
+}
+
+/// Messages of a connection the server ended or lost, which diesel reports as `Unknown`
+/// (libpq's text; SQLSTATE 57P01 admin_shutdown, 57P02/57P03 crash and startup, 08xxx).
+fn is_lost_connection(message: &str) -> bool {
+    const LOST: [&str; 6] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "the database system is",
+        "could not receive data from server",
+        "connection to server",
+    ];
+    LOST.iter().any(|m| message.contains(m))
 }
 
 /// Messages of aborted-by-collision errors that diesel reports as `Unknown`: PostgreSQL's

@@ -216,11 +216,16 @@ pub async fn list(
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
             let filter = ListQuery { kind: query.kind, status: query.status, q: query.q.map(|q| q.trim().to_owned()) };
             let (rows, total) = organizations::list(c, actor.as_ref(), &filter, page)?;
-            let mut items = Vec::with_capacity(rows.len());
-            for org in rows {
-                let integrity = crate::service::integrity::standing_of_org(c, &org.id, now)?;
-                items.push(OrgView::for_actor(org, integrity.as_str(), actor.as_ref()));
-            }
+            let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+            let standings = crate::service::integrity::standings_of_orgs(c, &ids, now)?;
+            let items = rows
+                .into_iter()
+                .map(|org| {
+                    let integrity =
+                        standings.get(&org.id).copied().unwrap_or(crate::domain::integrity::Standing::Clear);
+                    OrgView::for_actor(org, integrity.as_str(), actor.as_ref())
+                })
+                .collect();
             Ok((items, total))
         })
         .await?;

@@ -1,7 +1,7 @@
 //! The connection enum over both backends and the r2d2 manager that builds it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
@@ -65,6 +65,25 @@ impl StatementCounter {
     }
 }
 
+/// How long after a lost connection every checkout is tested.
+const SUSPECT_WINDOW_MS: i64 = 60_000;
+
+/// When a connection was last found lost (ms since the Unix epoch; 0: never).
+static LOST_AT_MS: AtomicI64 = AtomicI64::new(0);
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Records that a connection to the database was found lost (see [`Manager::is_valid`]).
+pub fn note_lost_connection() {
+    LOST_AT_MS.store(now_ms(), Ordering::Relaxed);
+}
+
+fn connections_suspect() -> bool {
+    now_ms() - LOST_AT_MS.load(Ordering::Relaxed) < SUSPECT_WINDOW_MS
+}
+
 /// r2d2 manager that opens connections of the configured backend.
 #[derive(Debug)]
 pub struct Manager {
@@ -88,7 +107,15 @@ impl ManageConnection for Manager {
         Ok(conn)
     }
 
+    /// Runs on every checkout, but asks the server only while the connection is suspect:
+    /// within `SUSPECT_WINDOW` of a lost connection anywhere in the process (a database restart
+    /// or failover kills every pooled connection at once). The rest of the time a checkout
+    /// costs no round trip; a connection that dies unnoticed fails its next statement with a
+    /// 503, which opens the window and clears out its siblings.
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        if !connections_suspect() {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 

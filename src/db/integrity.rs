@@ -44,6 +44,11 @@ pub fn find(c: &mut AnyConnection, id: &str) -> AppResult<Option<IntegrityRow>> 
     Ok(ir::table.find(id).first(c).optional()?)
 }
 
+/// Records not lifted on any of these organizations.
+pub fn unlifted_for_orgs(c: &mut AnyConnection, org_ids: &[String]) -> AppResult<Vec<IntegrityRow>> {
+    Ok(ir::table.filter(ir::lifted_at.is_null()).filter(ir::org_id.eq_any(org_ids)).load(c)?)
+}
+
 /// Records not lifted on the organization or on the user (candidates for being in force).
 pub fn unlifted_for(
     c: &mut AnyConnection,

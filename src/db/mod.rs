@@ -204,18 +204,24 @@ impl Db {
         result
     }
 
-    /// Runs `f` in one read-only (deferred) transaction: a consistent snapshot, no write lock.
+    /// Runs read-only `f` on the blocking pool. On SQLite inside one deferred transaction: a
+    /// consistent snapshot, no write lock. On PostgreSQL without one: at READ COMMITTED (the
+    /// isolation every transaction here runs at) each statement takes its own snapshot inside
+    /// a transaction too, so BEGIN and COMMIT would only add two round trips.
     pub async fn read<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, permit) = (self.pool.clone(), self.permit().await?);
+        let (pool, permit, backend) = (self.pool.clone(), self.permit().await?, self.backend);
         blocking(move || {
             let _permit = permit;
             let mut conn = pool.get()?;
             let conn: &mut AnyConnection = &mut conn;
-            conn.transaction(f)
+            match backend {
+                Backend::Postgres => f(conn),
+                Backend::Sqlite => conn.transaction(f),
+            }
         })
         .await
     }
@@ -226,20 +232,14 @@ impl Db {
     /// thread with that thread's own connection: in WAL mode a reader never waits for a
     /// writer, and handing the work to the blocking pool and back cost more than the lookup
     /// itself. On PostgreSQL (a network round trip) it runs on a pooled connection on the
-    /// blocking pool.
+    /// blocking pool, as [`Db::read`] does.
     pub async fn read_point<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         if self.backend == Backend::Postgres {
-            let (pool, permit) = (self.pool.clone(), self.permit().await?);
-            return blocking(move || {
-                let _permit = permit;
-                let mut conn = pool.get()?;
-                f(&mut conn)
-            })
-            .await;
+            return self.read(f).await;
         }
         POINT_READER.with(|cell| {
             let mut slot = cell.borrow_mut();
@@ -298,11 +298,15 @@ impl Db {
         }
     }
 
-    /// `read` for code already on a blocking thread: a deferred transaction, no write lock.
+    /// `read` for code already on a blocking thread (a deferred transaction on SQLite, none on
+    /// PostgreSQL).
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(f)
+        match self.backend {
+            Backend::Postgres => f(conn),
+            Backend::Sqlite => conn.transaction(f),
+        }
     }
 
     /// A raw pooled connection for code that manages its own transactions (migrations, tests).

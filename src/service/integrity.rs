@@ -40,6 +40,23 @@ pub fn standing_of_org(c: &mut AnyConnection, org_id: &str, now: DateTime<Utc>) 
     standing_for(c, Some(org_id), None, now)
 }
 
+/// [`standing_of_org`] for many organizations in one statement.
+pub fn standings_of_orgs(
+    c: &mut AnyConnection,
+    org_ids: &[String],
+    now: DateTime<Utc>,
+) -> AppResult<std::collections::HashMap<String, Standing>> {
+    let mut records =
+        super::group_by_key(db::integrity::unlifted_for_orgs(c, org_ids)?, |r| r.org_id.clone().unwrap_or_default());
+    Ok(org_ids
+        .iter()
+        .map(|id| {
+            let rows = records.remove(id).unwrap_or_default();
+            (id.clone(), standing(rows.iter().filter_map(state_of), now))
+        })
+        .collect())
+}
+
 /// Whether a user is personally barred (used when assigning experts).
 pub fn user_vetoed(c: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
     Ok(standing_for(c, None, Some(user_id), now)? == Standing::Veto)

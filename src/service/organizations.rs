@@ -175,9 +175,26 @@ fn effective_invitation_status(row: &InvitationRow, now: DateTime<Utc>) -> AppRe
 }
 
 fn invitation_details(c: &mut AnyConnection, row: InvitationRow, now: DateTime<Utc>) -> AppResult<InvitationDetails> {
-    let status = effective_invitation_status(&row, now)?;
-    let org_name = get_row(c, &row.org_id)?.name;
-    Ok(InvitationDetails { row, status, org_name })
+    let id = row.id.clone();
+    invitations_details(c, vec![row], now)?.pop().ok_or_else(|| super::corrupt("invitation", &id))
+}
+
+/// [`invitation_details`] of many invitations, the organizations read in one statement.
+fn invitations_details(
+    c: &mut AnyConnection,
+    rows: Vec<InvitationRow>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<InvitationDetails>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.org_id.clone()).collect();
+    let names: std::collections::HashMap<String, String> =
+        db::organizations::find_many(c, &ids)?.into_iter().map(|o| (o.id, o.name)).collect();
+    rows.into_iter()
+        .map(|row| {
+            let status = effective_invitation_status(&row, now)?;
+            let org_name = names.get(&row.org_id).cloned().ok_or_else(|| super::corrupt("invitation org", &row.id))?;
+            Ok(InvitationDetails { row, status, org_name })
+        })
+        .collect()
 }
 
 /// An owner invites `email` to join as `role`. The answer is the same whether or not the
@@ -243,7 +260,8 @@ pub fn invite(
 
 /// Invitations addressed to the actor's email, newest first.
 pub fn my_invitations(c: &mut AnyConnection, actor: &Actor, now: DateTime<Utc>) -> AppResult<Vec<InvitationDetails>> {
-    db::invitations::for_email(c, &actor.email)?.into_iter().map(|row| invitation_details(c, row, now)).collect()
+    let rows = db::invitations::for_email(c, &actor.email)?;
+    invitations_details(c, rows, now)
 }
 
 /// The invitation, if it is addressed to the actor (404 otherwise, so ids reveal nothing).

@@ -71,7 +71,14 @@ async fn list_endpoints_send_a_constant_number_of_statements() {
     }
     let challenges = constant(&app, "/challenges", &issuer).await;
     let searched = constant(&app, "/challenges?q=叶片", &issuer).await;
+
+    // Organizations, each with its research-integrity standing.
+    for _ in 0..ITEMS {
+        app.member("institute").await;
+    }
+    let organizations = constant(&app, "/organizations", &admin).await;
     eprintln!(
-        "statements per list request: connections {connections}, contracts {contracts}, challenges {challenges}, challenge search {searched}"
+        "statements per list request: connections {connections}, contracts {contracts}, challenges {challenges}, \
+         challenge search {searched}, organizations {organizations}"
     );
 }
