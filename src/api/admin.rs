@@ -173,9 +173,12 @@ pub async fn contracts_csv(state: web::Data<AppState>, admin: AdminUser) -> AppR
             match page {
                 Ok((chunk, Some(last))) => Some((Ok(web::Bytes::from(chunk)), Some((last, None)))),
                 Ok((_, None)) => None,
+                // The 200 and the header are already sent: failing the stream aborts the
+                // chunked body, so the client sees a broken download, not a short file that
+                // looks complete.
                 Err(e) => {
                     tracing::error!(error = %e, "contracts export failed mid-stream");
-                    None
+                    Some((Err(actix_web::error::ErrorInternalServerError(e.to_string())), None))
                 }
             }
         }

@@ -208,17 +208,20 @@ pub fn pending_review(c: &mut AnyConnection, limit: i64) -> AppResult<(Vec<Chall
     Ok((rows, total))
 }
 
-/// Open challenges whose deadline passed (the closing job's work list).
-pub fn overdue_open(c: &mut AnyConnection, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+/// Challenges changed at or after `since`, in (updated_at, id) order, after the row `after_id`
+/// of that instant (empty: from the start of it), so paging never repeats or skips a row.
+pub fn changed_since(
+    c: &mut AnyConnection,
+    since: NaiveDateTime,
+    after_id: &str,
+    limit: i64,
+) -> AppResult<Vec<ChallengeRow>> {
     Ok(challenges::table
-        .filter(challenges::status.eq("open"))
-        .filter(challenges::bid_deadline.le(to_db(now)))
-        .select(challenges::id)
+        .filter(challenges::updated_at.ge(since))
+        .filter(challenges::updated_at.gt(since).or(challenges::id.gt(after_id)))
+        .order((challenges::updated_at, challenges::id))
+        .limit(limit)
         .load(c)?)
-}
-
-pub fn changed_since(c: &mut AnyConnection, since: NaiveDateTime, limit: i64) -> AppResult<Vec<ChallengeRow>> {
-    Ok(challenges::table.filter(challenges::updated_at.ge(since)).order(challenges::updated_at).limit(limit).load(c)?)
 }
 
 pub fn public_page(c: &mut AnyConnection, after_id: &str, limit: i64) -> AppResult<Vec<ChallengeRow>> {

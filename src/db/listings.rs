@@ -243,9 +243,20 @@ pub fn published_page(c: &mut AnyConnection, kind: &str, after_id: &str, limit: 
         .load(c)?)
 }
 
-/// Listings changed since `since` (index catch-up).
-pub fn changed_since(c: &mut AnyConnection, since: NaiveDateTime, limit: i64) -> AppResult<Vec<ListingRow>> {
-    Ok(listings::table.filter(listings::updated_at.ge(since)).order(listings::updated_at).limit(limit).load(c)?)
+/// Listings changed at or after `since` (index catch-up), in (updated_at, id) order, after the
+/// row `after_id` of that instant (empty: from the start of it).
+pub fn changed_since(
+    c: &mut AnyConnection,
+    since: NaiveDateTime,
+    after_id: &str,
+    limit: i64,
+) -> AppResult<Vec<ListingRow>> {
+    Ok(listings::table
+        .filter(listings::updated_at.ge(since))
+        .filter(listings::updated_at.gt(since).or(listings::id.gt(after_id)))
+        .order((listings::updated_at, listings::id))
+        .limit(limit)
+        .load(c)?)
 }
 
 // ---- subscriptions ----

@@ -432,16 +432,6 @@ pub fn voucher_return_reserved(c: &mut AnyConnection, id: &str, amount: i64) -> 
     Ok(n == 1)
 }
 
-/// Active or exhausted vouchers past their expiry (the expiry job's work list).
-pub fn expired_open(c: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> AppResult<Vec<VoucherRow>> {
-    Ok(vouchers::table
-        .filter(vouchers::status.eq_any(["active", "exhausted"]))
-        .filter(vouchers::expires_at.le(to_db(now)))
-        .order(vouchers::expires_at)
-        .limit(limit)
-        .load(c)?)
-}
-
 // ---- redemptions ----
 
 #[derive(Debug, Clone, Queryable)]

@@ -112,13 +112,15 @@ pub fn complete(c: &mut AnyConnection, id: &str) -> AppResult<()> {
 }
 
 /// Records a failed attempt: retried after 2^attempts minutes, or parked as `failed` once
-/// `max_attempts` is reached.
+/// `max_attempts` is reached. A parked job gives up its dedup key, so the work it stood for
+/// (a recurring digest, say) can be scheduled again.
 pub fn fail(c: &mut AnyConnection, job: &ClaimedJob, error: &str, now: DateTime<Utc>) -> AppResult<()> {
     let error: String = error.chars().take(2000).collect();
     if job.attempts >= job.max_attempts {
         diesel::update(jobs::table.find(&job.id))
             .set((
                 jobs::status.eq("failed"),
+                jobs::dedup_key.eq(None::<String>),
                 jobs::last_error.eq(error),
                 jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
             ))

@@ -141,21 +141,28 @@ pub fn rebuild(db: &Db, index: &SearchIndex) -> AppResult<usize> {
 /// watermark trails the newest change by a safety margin, so a row written by another
 /// instance with a slightly older clock is still picked up; re-applying is harmless.
 pub fn catch_up(db: &Db, index: &SearchIndex, since: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
-    let mut cursor = since;
+    catch_up_in_pages(db, index, since, 1_000)
+}
+
+/// [`catch_up`] reading `page` rows per query.
+pub fn catch_up_in_pages(db: &Db, index: &SearchIndex, since: DateTime<Utc>, page: i64) -> AppResult<DateTime<Utc>> {
+    // Keyset paging on (updated_at, id): a page boundary inside one instant neither repeats
+    // nor skips rows, however many share it.
+    let (mut at, mut after) = (to_db(since), String::new());
     loop {
-        let rows = db.read_blocking(|c| db::listings::changed_since(c, to_db(cursor), 1_000))?;
+        let rows = db.read_blocking(|c| db::listings::changed_since(c, at, &after, page))?;
         apply_rows(index, &rows)?;
         match rows.last() {
-            Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),
+            Some(last) if rows.len() == page as usize => (at, after) = (last.updated_at, last.id.clone()),
             _ => break,
         }
     }
-    let mut cursor = since;
+    let (mut at, mut after) = (to_db(since), String::new());
     loop {
-        let rows = db.read_blocking(|c| db::challenges::changed_since(c, to_db(cursor), 1_000))?;
+        let rows = db.read_blocking(|c| db::challenges::changed_since(c, at, &after, page))?;
         apply_challenges(index, &rows)?;
         match rows.last() {
-            Some(last) if rows.len() == 1_000 => cursor = from_db(last.updated_at),
+            Some(last) if rows.len() == page as usize => (at, after) = (last.updated_at, last.id.clone()),
             _ => break,
         }
     }

@@ -677,9 +677,11 @@ pub fn assign_experts(
         let Some(user) = user else {
             return Err(AppError::field("user_ids", format!("{user_id} is not a user with the expert role")));
         };
-        if integrity::user_vetoed(c, &user.id, now)?
-            || user.org_id.as_deref().is_some_and(|o| integrity::org_vetoed(c, o, now).unwrap_or(false))
-        {
+        let org_vetoed = match user.org_id.as_deref() {
+            Some(org) => integrity::org_vetoed(c, org, now)?,
+            None => false,
+        };
+        if integrity::user_vetoed(c, &user.id, now)? || org_vetoed {
             return Err(DomainError::new(
                 ErrorCode::IntegrityVeto,
                 format!("expert {user_id} is barred by a research-integrity veto"),

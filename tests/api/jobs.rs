@@ -54,6 +54,32 @@ async fn failing_jobs_back_off_then_park_as_failed() {
     app.with_conn(|c| queue::complete(c, &rows[0].id).unwrap());
 }
 
+/// A job parked as failed gives up its dedup key: the same work can be scheduled again (a
+/// recurring digest that failed its last attempts is not blocked for ever).
+#[tokio::test]
+async fn a_parked_job_frees_its_dedup_key() {
+    let app = spawn_app().await;
+    drop_digest(&app);
+    let now = app.clock.now();
+    let job = Job::SendEmail {
+        to: "not an address".into(),
+        email: techtransfer::mail::Email::OrgVerified { org_name: "x".into() },
+    };
+    let enqueue = |job: Job| app.state.db.tx(move |c| queue::enqueue_at(c, &job, now, Some("once-a-day"), 1));
+    enqueue(job.clone()).await.unwrap();
+    enqueue(job.clone()).await.unwrap();
+    assert_eq!(work(&app).len(), 1, "a waiting job holds its key");
+    assert_eq!(app.run_due_jobs().await, 1);
+    assert_eq!(work(&app)[0].status, "failed");
+    enqueue(job).await.unwrap();
+    let rows = work(&app);
+    let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "pending").count(), 1, "scheduled again: {statuses:?}");
+    for row in rows {
+        app.with_conn(|c| queue::complete(c, &row.id).unwrap());
+    }
+}
+
 #[tokio::test]
 async fn jobs_enqueued_in_a_rolled_back_transaction_never_run() {
     let app = spawn_app().await;

@@ -299,6 +299,42 @@ async fn subscribers_are_notified_and_get_a_daily_digest() {
     assert_eq!(app.get("/me/subscriptions", subscriber.t()).await.expect(200)["total"], 0);
 }
 
+/// Catch-up pages by (updated_at, id): more rows stamped with one instant than fit in a page are
+/// all applied, and the pass ends (paging by time alone re-read the same page for ever).
+#[tokio::test]
+async fn catch_up_pages_through_rows_that_share_one_instant() {
+    let app = spawn_app().await;
+    let owner = app.member("university").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let body = achievement_body(&format!("钙钛矿叠层电池 {i}"), "钙钛矿晶硅叠层太阳电池。");
+        ids.push(app.post("/achievements", owner.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned());
+    }
+    let since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let instant = techtransfer::db::time::to_db(app.clock.now());
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use techtransfer::db::schema::listings;
+        diesel::update(listings::table.filter(listings::id.eq_any(&ids)))
+            .set((
+                listings::status.eq("published"),
+                listings::published_at.eq(instant),
+                listings::updated_at.eq(instant),
+            ))
+            .execute(c)
+            .unwrap();
+    });
+    let (db, search) = (app.state.db.clone(), app.state.search.clone());
+    let pass =
+        tokio::task::spawn_blocking(move || techtransfer::search::sync::catch_up_in_pages(&db, &search, since, 2));
+    tokio::time::timeout(std::time::Duration::from_secs(20), pass)
+        .await
+        .expect("the catch-up pass ends")
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.get("/achievements?q=钙钛矿", None).await.expect(200)["total"], 5);
+}
+
 #[tokio::test]
 async fn index_converges_through_catch_up_and_rebuild() {
     let app = spawn_app().await;
