@@ -117,20 +117,33 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => Self::not_found("resource"),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
-                crate::db::conn::note_lost_connection();
-                Self::Unavailable(e.into())
-            }
-            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_lost_connection(info.message()) => {
-                crate::db::conn::note_lost_connection();
-                Self::Unavailable(e.into())
-            }
+            ref lost if lost_connection(lost) => Self::Unavailable(e.into()),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Contention(e.into()),
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_collision(info.message()) => {
                 Self::Contention(e.into())
             }
             other => Self::internal(other),
         }
+    }
+}
+
+impl AppError {
+    /// Whether this is a statement that found its database connection lost (the server
+    /// restarted, failed over or ended the session).
+    pub fn is_lost_connection(&self) -> bool {
+        match self {
+            Self::Unavailable(e) => e.downcast_ref::<diesel::result::Error>().is_some_and(lost_connection),
+            _ => false,
+        }
+    }
+}
+
+fn lost_connection(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => is_lost_connection(info.message()),
+        _ => false,
     }
 }
 

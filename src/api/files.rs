@@ -497,11 +497,24 @@ pub fn listing_extras(
     kind: crate::domain::listing::ListingKind,
     id: &str,
 ) -> AppResult<(Vec<AttachmentView>, Option<ConfidentialView>)> {
+    listing_extras_known(c, actor, kind, id, true)
+}
+
+/// [`listing_extras`] when the caller already knows whether the listing has public attachments
+/// (`false` skips that query).
+pub fn listing_extras_known(
+    c: &mut AnyConnection,
+    actor: Option<&Actor>,
+    kind: crate::domain::listing::ListingKind,
+    id: &str,
+    has_public: bool,
+) -> AppResult<(Vec<AttachmentView>, Option<ConfidentialView>)> {
     use crate::domain::listing::ListingKind;
+    let public = |c: &mut AnyConnection, record| if has_public { views(c, record, id) } else { Ok(Vec::new()) };
     if kind == ListingKind::Demand {
-        return Ok((views(c, RecordType::Demand, id)?, None));
+        return Ok((public(c, RecordType::Demand)?, None));
     }
-    let public = views(c, RecordType::Achievement, id)?;
+    let public = public(c, RecordType::Achievement)?;
     let confidential = match actor {
         Some(a) if crate::service::access::may_read_confidential(c, a, id)? => {
             let text = crate::service::access::confidential_text(c, id)?;

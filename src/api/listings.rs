@@ -433,8 +433,8 @@ async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> 
         .db
         .read_point(move |c| {
             let actor = user.0.map(|u| load_actor(c, &u.id)).transpose()?;
-            let row = service::listings::get(c, actor.as_ref(), kind, &id)?;
-            let extras = files::listing_extras(c, actor.as_ref(), kind, &id)?;
+            let (row, attachments) = service::listings::get_noting_attachments(c, actor.as_ref(), kind, &id)?;
+            let extras = files::listing_extras_known(c, actor.as_ref(), kind, &id, attachments)?;
             Ok((row, extras))
         })
         .await?;

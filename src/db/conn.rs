@@ -68,20 +68,29 @@ impl StatementCounter {
 /// How long after a lost connection every checkout is tested.
 const SUSPECT_WINDOW_MS: i64 = 60_000;
 
-/// When a connection was last found lost (ms since the Unix epoch; 0: never).
-static LOST_AT_MS: AtomicI64 = AtomicI64::new(0);
+/// When a connection of one pool was last found lost (ms since the Unix epoch; 0: never).
+#[derive(Debug, Clone, Default)]
+pub struct Health(Arc<AtomicI64>);
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+impl Health {
+    /// Records that a statement found its connection lost (see [`Manager::is_valid`]).
+    pub fn note_lost(&self) {
+        self.0.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
 
-/// Records that a connection to the database was found lost (see [`Manager::is_valid`]).
-pub fn note_lost_connection() {
-    LOST_AT_MS.store(now_ms(), Ordering::Relaxed);
-}
+    fn suspect(&self) -> bool {
+        chrono::Utc::now().timestamp_millis() - self.0.load(Ordering::Relaxed) < SUSPECT_WINDOW_MS
+    }
 
-fn connections_suspect() -> bool {
-    now_ms() - LOST_AT_MS.load(Ordering::Relaxed) < SUSPECT_WINDOW_MS
+    /// Passes `result` through, noting a lost connection.
+    pub fn watch<T>(&self, result: crate::error::AppResult<T>) -> crate::error::AppResult<T> {
+        if let Err(e) = &result
+            && e.is_lost_connection()
+        {
+            self.note_lost();
+        }
+        result
+    }
 }
 
 /// r2d2 manager that opens connections of the configured backend.
@@ -89,11 +98,12 @@ fn connections_suspect() -> bool {
 pub struct Manager {
     url: DatabaseUrl,
     statements: StatementCounter,
+    health: Health,
 }
 
 impl Manager {
-    pub fn new(url: DatabaseUrl, statements: StatementCounter) -> Self {
-        Self { url, statements }
+    pub fn new(url: DatabaseUrl, statements: StatementCounter, health: Health) -> Self {
+        Self { url, statements, health }
     }
 }
 
@@ -108,12 +118,12 @@ impl ManageConnection for Manager {
     }
 
     /// Runs on every checkout, but asks the server only while the connection is suspect:
-    /// within `SUSPECT_WINDOW` of a lost connection anywhere in the process (a database restart
-    /// or failover kills every pooled connection at once). The rest of the time a checkout
+    /// within `SUSPECT_WINDOW_MS` of a lost connection of this pool (a database restart or
+    /// failover kills every pooled connection at once). The rest of the time a checkout
     /// costs no round trip; a connection that dies unnoticed fails its next statement with a
     /// 503, which opens the window and clears out its siblings.
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        if !connections_suspect() {
+        if !self.health.suspect() {
             return Ok(());
         }
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)

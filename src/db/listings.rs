@@ -101,6 +101,25 @@ pub fn find(c: &mut AnyConnection, kind: &str, id: &str) -> AppResult<Option<Lis
     Ok(listings::table.find(id).filter(listings::kind.eq(kind)).first(c).optional()?)
 }
 
+/// [`find`] and whether the listing has public attachments, in one statement (most listings
+/// have none, and then the by-id read needs no second query). Written in the query DSL, not as
+/// SQL text, so the statement stays prepared per connection.
+pub fn find_noting_attachments(c: &mut AnyConnection, kind: &str, id: &str) -> AppResult<Option<(ListingRow, bool)>> {
+    use super::schema::attachments;
+    // The public record types of attachments are the listing kinds themselves.
+    let has_attachments = diesel::dsl::exists(
+        attachments::table
+            .filter(attachments::record_type.eq(listings::kind))
+            .filter(attachments::record_id.eq(listings::id)),
+    );
+    Ok(listings::table
+        .find(id)
+        .filter(listings::kind.eq(kind))
+        .select((listings::all_columns, has_attachments))
+        .first(c)
+        .optional()?)
+}
+
 pub fn find_any(c: &mut AnyConnection, id: &str) -> AppResult<Option<ListingRow>> {
     Ok(listings::table.find(id).first(c).optional()?)
 }

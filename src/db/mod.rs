@@ -105,6 +105,8 @@ pub struct Db {
     url: DatabaseUrl,
     /// Statements sent by this handle's connections since start.
     statements: conn::StatementCounter,
+    /// When a statement last found its connection lost (checkouts are tested for a while).
+    health: conn::Health,
     id: u64,
 }
 
@@ -129,6 +131,7 @@ impl Db {
         }
         let backend = url.backend();
         let statements = conn::StatementCounter::default();
+        let health = conn::Health::default();
         let pool = diesel::r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
@@ -136,7 +139,7 @@ impl Db {
             // A PostgreSQL connection can die with its server (restart, failover); a SQLite
             // one cannot, so it skips the round trip on every checkout.
             .test_on_check_out(backend == Backend::Postgres)
-            .build(conn::Manager::new(url.clone(), statements.clone()))?;
+            .build(conn::Manager::new(url.clone(), statements.clone(), health.clone()))?;
         Ok(Self {
             pool,
             backend,
@@ -148,6 +151,7 @@ impl Db {
             commits: Arc::new(Notify::new()),
             url: url.clone(),
             statements,
+            health,
             id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -213,15 +217,10 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, permit, backend) = (self.pool.clone(), self.permit().await?, self.backend);
+        let (this, permit) = (self.clone(), self.permit().await?);
         blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get()?;
-            let conn: &mut AnyConnection = &mut conn;
-            match backend {
-                Backend::Postgres => f(conn),
-                Backend::Sqlite => conn.transaction(f),
-            }
+            this.read_blocking(f)
         })
         .await
     }
@@ -281,7 +280,7 @@ impl Db {
         let mut attempt = 0;
         loop {
             let mut conn = self.pool.get()?;
-            match write_tx(&mut conn, &mut f) {
+            match self.health.watch(write_tx(&mut conn, &mut f)) {
                 Err(AppError::Contention(cause)) => {
                     if attempt >= self.max_retries {
                         self.contention.exhausted.fetch_add(1, Ordering::Relaxed);
@@ -303,10 +302,10 @@ impl Db {
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
-        match self.backend {
+        self.health.watch(match self.backend {
             Backend::Postgres => f(conn),
             Backend::Sqlite => conn.transaction(f),
-        }
+        })
     }
 
     /// A raw pooled connection for code that manages its own transactions (migrations, tests).

@@ -640,6 +640,7 @@ diesel::table! {
 
 diesel::joinable!(attachments -> files (file_id));
 diesel::allow_tables_to_appear_in_same_query!(attachments, files);
+diesel::allow_tables_to_appear_in_same_query!(attachments, listings);
 
 diesel::table! {
     match_events (id) {

@@ -97,6 +97,19 @@ pub fn get(c: &mut AnyConnection, actor: Option<&Actor>, kind: ListingKind, id: 
     if visible(&row, actor) { Ok(row) } else { Err(AppError::not_found(kind.noun())) }
 }
 
+/// [`get`] and whether the listing has public attachments (see
+/// `db::listings::find_noting_attachments`).
+pub fn get_noting_attachments(
+    c: &mut AnyConnection,
+    actor: Option<&Actor>,
+    kind: ListingKind,
+    id: &str,
+) -> AppResult<(ListingRow, bool)> {
+    let (row, attachments) =
+        db::listings::find_noting_attachments(c, kind.as_str(), id)?.ok_or_else(|| AppError::not_found(kind.noun()))?;
+    if visible(&row, actor) { Ok((row, attachments)) } else { Err(AppError::not_found(kind.noun())) }
+}
+
 /// Loads a listing the actor's organization owns: 404 when they cannot even see it, 403
 /// when they can (a published listing of someone else).
 fn owned(c: &mut AnyConnection, actor: &Actor, kind: ListingKind, id: &str) -> AppResult<ListingRow> {

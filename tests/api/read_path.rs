@@ -11,12 +11,12 @@ const ITEMS: usize = 12;
 
 /// Statements one GET sends: the least of three tries, since background work (the audit
 /// sequencer's poll, the impression writer) can only add to a try, never take away.
-async fn statements(app: &TestApp, path: &str, user: &TestUser) -> (u64, usize) {
+async fn statements(app: &TestApp, path: &str, token: Option<&str>) -> (u64, usize) {
     let mut least = u64::MAX;
     let mut items = 0;
     for _ in 0..3 {
         let before = app.state.db.statements();
-        let page = app.get(path, user.t()).await.expect(200);
+        let page = app.get(path, token).await.expect(200);
         least = least.min(app.state.db.statements() - before);
         items = page["items"].as_array().map_or(0, Vec::len);
     }
@@ -26,8 +26,8 @@ async fn statements(app: &TestApp, path: &str, user: &TestUser) -> (u64, usize) 
 /// Asserts that a page of one and a page of `ITEMS` cost the same number of statements.
 async fn constant(app: &TestApp, path: &str, user: &TestUser) -> u64 {
     let sep = if path.contains('?') { '&' } else { '?' };
-    let (one, n1) = statements(app, &format!("{path}{sep}per_page=1"), user).await;
-    let (many, n) = statements(app, &format!("{path}{sep}per_page={ITEMS}"), user).await;
+    let (one, n1) = statements(app, &format!("{path}{sep}per_page=1"), user.t()).await;
+    let (many, n) = statements(app, &format!("{path}{sep}per_page={ITEMS}"), user.t()).await;
     assert_eq!((n1, n), (1, ITEMS), "{path}: the pages hold 1 and {ITEMS} items");
     assert_eq!(one, many, "{path}: {one} statements for 1 item, {many} for {ITEMS}");
     many
@@ -81,4 +81,18 @@ async fn list_endpoints_send_a_constant_number_of_statements() {
         "statements per list request: connections {connections}, contracts {contracts}, challenges {challenges}, \
          challenge search {searched}, organizations {organizations}"
     );
+}
+
+/// An anonymous read of a listing by id is one statement: the listing with the count of its
+/// public attachments; the attachments themselves are read only when there are some.
+#[tokio::test]
+async fn a_listing_by_id_is_one_statement() {
+    let app = spawn_app().await;
+    let university = app.member("university").await;
+    let admin = app.admin().await;
+    let id = app
+        .publish(&university, &admin, "achievement", &achievement_body("钠离子电池正极", "层状氧化物正极材料。"))
+        .await;
+    let (n, _) = statements(&app, &format!("/achievements/{id}"), None).await;
+    assert_eq!(n, 1, "GET /achievements/{{id}}");
 }
