@@ -133,8 +133,8 @@ pub async fn run_writer(db: Db, mut writer: Writer, mut shutdown: tokio::sync::w
 
 async fn store(db: &Db, metrics: &Metrics, batch: Vec<Impression>) {
     let n = batch.len() as u64;
-    let batch = Arc::new(batch);
-    let rows = batch.clone();
+    // Shared, not moved: `Db::tx` may run the closure again after a collision.
+    let rows = Arc::new(batch);
     match db.tx(move |c| events::insert_shown(c, &rows)).await {
         Ok(()) => metrics.match_impressions.with_label_values(&["written"]).inc_by(n),
         Err(err) => {
