@@ -4,6 +4,7 @@
 //! Client-caused failures carry a code and a 4xx status. Anything unexpected is `Internal`:
 //! logged once with its cause chain and the caller's location, answered as an opaque 500.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::Location;
 
@@ -12,7 +13,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-pub use crate::domain::error::{DomainError, ErrorCode, FieldErrors, Validator};
+pub use crate::domain::error::{DomainError, ErrorCode, FieldErrors, Message, Rule, Validator};
+use crate::i18n::{self, Lang};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -37,7 +39,7 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<Message>) -> Self {
         Self::Client(DomainError::new(code, detail))
     }
 
@@ -50,11 +52,11 @@ impl AppError {
         Self::Client(DomainError::not_found(what))
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub fn forbidden(detail: impl Into<Message>) -> Self {
         Self::Client(DomainError::forbidden(detail))
     }
 
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
+    pub fn field(field: &str, message: impl Into<Message>) -> Self {
         Self::Client(DomainError::field(field, message))
     }
 
@@ -184,28 +186,39 @@ pub struct Problem {
     pub status: u16,
     pub code: ErrorCode,
     pub detail: String,
-    /// Per-field messages (validation failures).
-    #[serde(skip_serializing_if = "FieldErrors::is_empty")]
+    /// Per-field messages (validation failures), keyed by JSON path (`milestones[2].title`)
+    /// or query parameter name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[schema(value_type = Object)]
-    pub errors: FieldErrors,
+    pub errors: BTreeMap<String, Vec<String>>,
+    /// The language of `title`, `detail` and `errors` (not serialized: `Content-Language`).
+    #[serde(skip)]
+    pub lang: Lang,
 }
 
 impl Problem {
-    pub fn new(code: ErrorCode, status: u16, detail: impl Into<String>, errors: FieldErrors) -> Self {
+    /// The problem for `code` in the request's language.
+    pub fn new(code: ErrorCode, status: u16, detail: &Message, errors: &FieldErrors) -> Self {
+        let lang = i18n::current();
         Self {
             type_: format!("urn:techtransfer:problem:{}", code.as_str()),
-            title: code.title().to_owned(),
+            title: i18n::title(lang, code),
             status,
             code,
-            detail: detail.into(),
-            errors,
+            detail: i18n::detail(lang, code, detail, errors),
+            errors: i18n::field_errors(lang, errors),
+            lang,
         }
     }
 
     pub fn response(&self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(self).unwrap_or_default();
-        HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_JSON)).body(body)
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .insert_header((header::CONTENT_LANGUAGE, self.lang.tag()))
+            .insert_header((header::VARY, "Accept-Language"))
+            .body(body)
     }
 }
 
@@ -220,35 +233,26 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code().as_u16();
+        let none = FieldErrors::new();
         let problem = match self {
-            Self::Client(e) => Problem::new(e.code, status, e.detail.clone(), e.errors.clone()),
+            Self::Client(e) => Problem::new(e.code, status, &e.detail, &e.errors),
             Self::RateLimited { detail, .. } => {
-                Problem::new(ErrorCode::RateLimited, status, detail.clone(), FieldErrors::new())
+                Problem::new(ErrorCode::RateLimited, status, &Message::Text(detail.clone()), &none)
             }
             Self::Internal { source, location } => {
                 tracing::error!(error.chain = %chain(source), error.location = %location, "unexpected error");
-                Problem::new(ErrorCode::Internal, status, "an unexpected error occurred", FieldErrors::new())
+                Problem::new(ErrorCode::Internal, status, &Rule::Unexpected.into(), &none)
             }
             Self::Contention(source) => {
                 tracing::warn!(error.chain = %chain(source), "transaction retries exhausted");
-                Problem::new(
-                    ErrorCode::ServiceUnavailable,
-                    status,
-                    "the request collided with others too often; retry shortly",
-                    FieldErrors::new(),
-                )
+                Problem::new(ErrorCode::ServiceUnavailable, status, &Rule::Collided.into(), &none)
             }
             Self::Unavailable(source) => {
                 tracing::warn!(error.chain = %chain(source), "dependency unavailable");
-                Problem::new(
-                    ErrorCode::ServiceUnavailable,
-                    status,
-                    "the service is temporarily unavailable",
-                    FieldErrors::new(),
-                )
+                Problem::new(ErrorCode::ServiceUnavailable, status, &Rule::Unavailable.into(), &none)
             }
             Self::IdempotentReplay => {
-                Problem::new(ErrorCode::IdempotencyKeyReused, status, self.to_string(), FieldErrors::new())
+                Problem::new(ErrorCode::IdempotencyKeyReused, status, &Rule::IdempotentReplay.into(), &none)
             }
         };
         let mut response = problem.response();

@@ -268,6 +268,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
             .wrap(from_fn(refuse_nul_in_url))
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
+            .wrap(from_fn(crate::i18n::negotiate))
             .configure(api::configure)
             .default_service(web::to(api::not_found))
     })

@@ -1,5 +1,6 @@
 //! Access requests to the confidential detail of achievements (NDA flow).
 
+use crate::domain::error::Message;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,7 @@ pub async fn create(
     let id = path_id(&id)?;
     let message = body.into_inner().message.trim().to_owned();
     let mut v = Validator::new();
-    v.check(message.chars().count() <= 2000, "message", "at most 2000 characters");
+    v.check(message.chars().count() <= 2000, "message", Message::too_long(2000));
     v.finish()?;
     let now = state.clock.now();
     let row = state
@@ -205,7 +206,7 @@ pub async fn revoke(
 fn reason(b: AccessReason) -> AppResult<Option<String>> {
     let mut v = Validator::new();
     if let Some(r) = &b.reason {
-        v.check(r.chars().count() <= 2000, "reason", "at most 2000 characters");
+        v.check(r.chars().count() <= 2000, "reason", Message::too_long(2000));
     }
     v.finish()?;
     Ok(b.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()))

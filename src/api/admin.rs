@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Paginated;
-use super::extract::AdminUser;
+use super::extract::{AdminUser, ApiQuery};
 use super::openapi::problems::*;
 use crate::db::audit::AuditRow;
 use crate::db::time::from_db;
@@ -71,7 +71,7 @@ pub struct AuditQuery {
 pub async fn audit(
     state: web::Data<AppState>,
     admin: AdminUser,
-    query: web::Query<AuditQuery>,
+    query: ApiQuery<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let page = Page::new(query.page, query.per_page)?;

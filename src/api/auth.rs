@@ -1,5 +1,6 @@
 //! /auth: register, verify email, login, refresh, logout, password reset.
 
+use crate::domain::error::Rule;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,7 +87,7 @@ pub async fn register(
     let body = body.into_inner();
     let mut v = Validator::new();
     let email = normalize_email(&body.email);
-    v.check(email.is_some(), "email", "must be a valid email address");
+    v.check(email.is_some(), "email", Rule::Email);
     check_password(&mut v, "password", &body.password);
     v.text("display_name", &body.display_name, 100);
     v.finish()?;
@@ -244,8 +245,7 @@ pub async fn password_reset(
 ) -> AppResult<HttpResponse> {
     limit(&state, &req, Limited::PasswordReset)?;
     let now = state.clock.now();
-    let email = normalize_email(&body.into_inner().email)
-        .ok_or_else(|| AppError::field("email", "must be a valid email address"))?;
+    let email = normalize_email(&body.into_inner().email).ok_or_else(|| AppError::field("email", Rule::Email))?;
     let auth = state.settings.auth.clone();
     state.db.tx(move |c| accounts::request_password_reset(c, &email, &auth, now)).await?;
     Ok(HttpResponse::Accepted().finish())

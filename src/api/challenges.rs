@@ -1,13 +1,14 @@
 //! /challenges: 揭榜挂帅 open-bid challenges, 赛马制 horse races and 定向委托 directed
 //! commissions, from publication to the last milestone.
 
+use crate::domain::error::{Message, Rule};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey, MaybeUser};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser, IdempotencyKey, MaybeUser};
 use super::files::{AttachmentIn, AttachmentView};
 use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
@@ -372,11 +373,11 @@ fn validate_create(b: CreateChallengeRequest) -> AppResult<NewChallengeInput> {
         "indicators",
         "every indicator has a name and a target",
     );
-    v.check(b.indicators.len() <= 50, "indicators", "at most 50 indicators");
+    v.check(b.indicators.len() <= 50, "indicators", Message::too_many(50));
     let publicity = b.publicity_days.unwrap_or(0);
-    v.check((0..=15).contains(&publicity), "publicity_days", "must be between 0 and 15");
+    v.check((0..=15).contains(&publicity), "publicity_days", Message::between(0, 15));
     v.check(!b.eligible_kinds.is_empty(), "eligible_kinds", "name at least one organization kind");
-    v.check(b.milestones.len() <= 20, "milestones", "at most 20 milestones");
+    v.check(b.milestones.len() <= 20, "milestones", Message::too_many(20));
     v.check(b.milestones.iter().all(|m| !m.title.trim().is_empty()), "milestones", "every milestone has a title");
     v.finish()?;
     let directed_org_id = b.directed_org_id.as_deref().map(|d| uuid_field(d, "directed_org_id")).transpose()?;
@@ -458,7 +459,7 @@ pub struct ChallengeQuery {
 pub async fn list(
     state: web::Data<AppState>,
     user: MaybeUser,
-    query: web::Query<ChallengeQuery>,
+    query: ApiQuery<ChallengeQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -598,9 +599,9 @@ pub async fn create_bid(
     let mut v = Validator::new();
     v.text("proposal", &b.proposal, 20_000);
     v.text("plan", &b.plan, 20_000);
-    v.check(b.budget_fen >= 0, "budget_fen", "must not be negative");
+    v.check(b.budget_fen >= 0, "budget_fen", Rule::NonNegative);
     v.check(!b.team.is_empty(), "team", "name at least one team member");
-    v.check(b.team.len() <= 100, "team", "at most 100 team members");
+    v.check(b.team.len() <= 100, "team", Message::too_many(100));
     v.check(b.team.iter().all(|m| !m.name.trim().is_empty()), "team", "every member has a name");
     v.finish()?;
     let partners = b.partner_org_ids.iter().map(|p| uuid_field(p, "partner_org_ids")).collect::<AppResult<Vec<_>>>()?;
@@ -717,9 +718,9 @@ pub async fn score(
     let b = body.into_inner();
     let mut v = Validator::new();
     for (field, value) in [("technical", b.technical), ("team", b.team), ("budget", b.budget)] {
-        v.check((0..=100).contains(&value), field, "must be between 0 and 100");
+        v.check((0..=100).contains(&value), field, Message::between(0, 100));
     }
-    v.check(b.comment.chars().count() <= 5000, "comment", "must be at most 5000 characters");
+    v.check(b.comment.chars().count() <= 5000, "comment", Message::too_long(5000));
     v.finish()?;
     let input =
         ScoreInput { technical: b.technical, team: b.team, budget: b.budget, comment: b.comment.trim().to_owned() };

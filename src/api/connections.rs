@@ -1,11 +1,12 @@
 //! /connections: 供需对接 requests, answers and message threads.
 
+use crate::domain::error::Message;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::openapi::problems::*;
 use super::{Paginated, path_id};
 use crate::db::connections::{MessageRow, Side};
@@ -243,7 +244,7 @@ pub async fn decline(
     let body = body.into_inner();
     let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     let mut v = Validator::new();
-    v.check(reason.as_ref().is_none_or(|r| r.chars().count() <= 2000), "reason", "must be at most 2000 characters");
+    v.check(reason.as_ref().is_none_or(|r| r.chars().count() <= 2000), "reason", Message::too_long(2000));
     v.finish()?;
     respond(&state, user, &id, Some((body.reason_code, reason))).await
 }
@@ -270,7 +271,7 @@ pub enum RoleParam {
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ConnectionQuery>,
+    query: ApiQuery<ConnectionQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -332,7 +333,7 @@ pub async fn messages(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    query: web::Query<MessageQuery>,
+    query: ApiQuery<MessageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let page = Page::new(query.page, query.per_page)?;

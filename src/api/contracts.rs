@@ -1,12 +1,13 @@
 //! /contracts: 技术合同 from draft to completion.
 
+use crate::domain::error::{Message, Rule};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser, IdempotencyKey};
 use super::files::{AttachmentIn, AttachmentView};
 use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
@@ -215,17 +216,13 @@ pub async fn create(
     let b = body.into_inner();
     let mut v = Validator::new();
     v.text("title", &b.title, 200);
-    v.check(b.amount_fen > 0, "amount_fen", "must be positive");
+    v.check(b.amount_fen > 0, "amount_fen", Rule::Positive);
     v.check(!b.payment_plan.is_empty(), "payment_plan", "give at least one instalment");
-    v.check(b.payment_plan.len() <= 100, "payment_plan", "at most 100 instalments");
+    v.check(b.payment_plan.len() <= 100, "payment_plan", Message::too_many(100));
     v.check(b.payment_plan.iter().all(|p| p.amount_fen > 0), "payment_plan", "every instalment must be positive");
     let sum = crate::domain::money::checked_sum(b.payment_plan.iter().map(|p| p.amount_fen));
     v.check(sum == Some(b.amount_fen), "payment_plan", "instalments must add up to amount_fen");
-    v.check(
-        b.royalty_rate_bp.is_none_or(|r| (0..=10_000).contains(&r)),
-        "royalty_rate_bp",
-        "must be between 0 and 10000",
-    );
+    v.check(b.royalty_rate_bp.is_none_or(|r| (0..=10_000).contains(&r)), "royalty_rate_bp", Message::between(0, 10000));
     v.finish()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
     let input = NewContractInput {
@@ -275,7 +272,7 @@ pub struct ContractQuery {
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ContractQuery>,
+    query: ApiQuery<ContractQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -397,7 +394,7 @@ pub async fn payment(
     let id = path_id(&id)?;
     let b = body.into_inner();
     let mut v = Validator::new();
-    v.check(b.amount_fen > 0, "amount_fen", "must be positive");
+    v.check(b.amount_fen > 0, "amount_fen", Rule::Positive);
     v.text("reference", &b.reference, 200);
     v.finish()?;
     let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
@@ -440,8 +437,8 @@ pub async fn commercialization(
     let id = path_id(&id)?;
     let b = body.into_inner();
     let mut v = Validator::new();
-    v.check(b.note.chars().count() <= 5000, "note", "must be at most 5000 characters");
-    v.check(b.revenue_fen.is_none_or(|r| r >= 0), "revenue_fen", "must not be negative");
+    v.check(b.note.chars().count() <= 5000, "note", Message::too_long(5000));
+    v.check(b.revenue_fen.is_none_or(|r| r >= 0), "revenue_fen", Rule::NonNegative);
     v.finish()?;
     let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let report = contracts::ProgressReport {
@@ -487,7 +484,7 @@ pub async fn distribution(
     let id = path_id(&id)?;
     let b = body.into_inner();
     if b.beneficiaries.len() > 200 {
-        return Err(AppError::field("beneficiaries", "at most 200 beneficiaries"));
+        return Err(AppError::field("beneficiaries", Message::too_many(200)));
     }
     let idempotency = Idempotency::new(&req, &user.id, key, &b)?;
     let settings = state.settings.contracts.clone();

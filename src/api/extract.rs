@@ -13,7 +13,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, DomainError, ErrorCode, FieldErrors, PROBLEM_JSON, Problem};
+use crate::domain::error::Arg;
+use crate::error::{AppError, DomainError, ErrorCode, FieldErrors, Message, PROBLEM_JSON, Problem, Rule};
 
 /// Largest accepted JSON body, stored in app data by `startup`.
 #[derive(Clone, Copy)]
@@ -49,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::new(ErrorCode::UnsupportedMediaType, "expected Content-Type: application/json"));
+                return Err(AppError::new(ErrorCode::UnsupportedMediaType, Rule::JsonContentType));
             }
             if declared_too_large {
                 return Err(too_large(limit));
@@ -86,9 +87,7 @@ fn has_escaped_nul(body: &[u8]) -> bool {
 fn refuse_nul_in_json(value: &serde_json::Value, ignored: &[Vec<String>]) -> Result<(), AppError> {
     let mut at = Walk::default();
     match nul_path(value, &mut at, ignored) {
-        Some(field) => {
-            Err(AppError::field(if field.is_empty() { "body" } else { &field }, "must not contain the NUL character"))
-        }
+        Some(field) => Err(AppError::field(if field.is_empty() { "body" } else { &field }, Rule::Nul)),
         None => Ok(()),
     }
 }
@@ -189,7 +188,7 @@ pub async fn refuse_nul_in_url(
     let err = if req.uri().path().contains("%00") {
         Some(AppError::new(ErrorCode::NotFound, "no such resource"))
     } else if req.uri().query().is_some_and(|q| q.contains("%00")) {
-        Some(AppError::field("query", "must not contain the NUL character (%00)"))
+        Some(AppError::field("query", Rule::Nul))
     } else {
         None
     };
@@ -200,7 +199,7 @@ pub async fn refuse_nul_in_url(
 }
 
 fn too_large(limit: usize) -> AppError {
-    AppError::new(ErrorCode::PayloadTooLarge, format!("the body exceeds {limit} bytes"))
+    AppError::new(ErrorCode::PayloadTooLarge, Message::rule(Rule::BodyTooLarge).arg("limit", limit))
 }
 
 /// 422 naming every `*_fen` field whose value is not a whole number of fen within
@@ -218,18 +217,9 @@ fn refuse_amounts_beyond_the_ceiling(body: &[u8]) -> Result<(), AppError> {
     if bad.is_empty() {
         return Ok(());
     }
-    let mut errors = FieldErrors::new();
-    let message =
-        format!("must be a whole number of fen between -{max} and {max}", max = crate::domain::money::MAX_FEN);
-    for path in &bad {
-        errors.insert(path.clone(), vec![message.clone()]);
-    }
-    Err(AppError::Client(DomainError {
-        code: ErrorCode::ValidationFailed,
-        detail: format!("{}: {message}", bad.join(", ")),
-        errors,
-        status: None,
-    }))
+    let message = Message::rule(Rule::FenRange).arg("max", crate::domain::money::MAX_FEN);
+    let errors = bad.into_iter().map(|path| (path, vec![message.clone()])).collect();
+    Err(AppError::Client(DomainError::fields(errors)))
 }
 
 fn out_of_range_amounts(value: &serde_json::Value, at: &str, bad: &mut Vec<String>) {
@@ -283,9 +273,9 @@ fn whole_floats_as_integers(body: &[u8]) -> Option<Vec<u8>> {
     normalize(&mut value).then(|| serde_json::to_vec(&value).ok()).flatten()
 }
 
-/// Parses JSON, telling syntax errors (400) from value errors (422 naming the field).
-/// PostgreSQL text cannot hold the NUL character, so no field the type reads may carry one
-/// (422, the same on both backends).
+/// Parses JSON, telling syntax errors (400) from value errors (422 naming every failing field
+/// by its JSON path). PostgreSQL text cannot hold the NUL character, so no field the type
+/// reads may carry one (422, the same on both backends).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     refuse_amounts_beyond_the_ceiling(body)?;
     let mut ignored = Vec::new();
@@ -303,39 +293,234 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     {
         refuse_nul_in_json(&value, &ignored)?;
     }
-    match parsed {
-        Ok(value) => Ok(value),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Syntax
-                | serde_json::error::Category::Eof
-                | serde_json::error::Category::Io => {
-                    Err(AppError::new(ErrorCode::MalformedJson, format!("malformed JSON: {inner}")))
-                }
-                serde_json::error::Category::Data => {
-                    let message = strip_position(&inner.to_string());
-                    // `4.0` is the integer 4 (JSON has one number type): read it as one.
-                    if message.starts_with("invalid type: floating point")
-                        && let Some(normalized) = whole_floats_as_integers(body)
-                    {
-                        return parse_json(&normalized);
-                    }
-                    let field = missing_field(&message)
-                        .map(|f| if path == "." { f.to_owned() } else { format!("{path}.{f}") })
-                        .unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });
-                    let mut errors = FieldErrors::new();
-                    errors.insert(field.clone(), vec![message.clone()]);
-                    Err(AppError::Client(DomainError {
-                        code: ErrorCode::ValidationFailed,
-                        detail: format!("{field}: {message}"),
-                        errors,
-                        status: None,
-                    }))
+    let err = match parsed {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    match err.inner().classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+            let inner = err.inner();
+            let message = Message::rule(Rule::MalformedJson).arg("line", inner.line()).arg("column", inner.column());
+            Err(AppError::new(ErrorCode::MalformedJson, message))
+        }
+        serde_json::error::Category::Data => {
+            // `4.0` is the integer 4 (JSON has one number type): read it as one.
+            if err.inner().to_string().starts_with("invalid type: floating point")
+                && let Some(normalized) = whole_floats_as_integers(body)
+            {
+                return parse_json(&normalized);
+            }
+            Err(AppError::Client(DomainError::fields(every_failing_field::<T>(body, value_error(&err)))))
+        }
+    }
+}
+
+/// Bodies up to this size get every failing field reported; larger ones the first (finding
+/// the others re-reads the body once per failing field).
+const REPAIRED_BODY_MAX: usize = 64 * 1024;
+/// At most this many failing fields are reported.
+const FIELD_ERRORS_MAX: usize = 32;
+
+/// A step from a JSON value to one inside it.
+enum Step {
+    Key(String),
+    Index(usize),
+    /// An enum variant: a key when the enum is externally tagged, nothing otherwise.
+    Variant(String),
+    Unknown,
+}
+
+/// One value error of a body: where it is, what is wrong, and what lets parsing go on.
+struct ValueError {
+    /// The failing value, or for a missing field the object that lacks it.
+    at: Vec<Step>,
+    missing: Option<String>,
+    /// The JSON path reported (`milestones[2].title`; `body` for the whole body).
+    field: String,
+    message: Message,
+    /// The accepted values, when the value is not one of them.
+    choices: Vec<String>,
+}
+
+fn value_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ValueError {
+    use serde_path_to_error::Segment;
+    let text = strip_position(&err.inner().to_string());
+    let at = err
+        .path()
+        .iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => Step::Index(*index),
+            Segment::Map { key } => Step::Key(key.clone()),
+            Segment::Enum { variant } => Step::Variant(variant.clone()),
+            Segment::Unknown => Step::Unknown,
+        })
+        .collect();
+    let path = err.path().to_string();
+    let missing = missing_field(&text).map(str::to_owned);
+    let field = match (&missing, path.as_str()) {
+        (Some(name), ".") => name.clone(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    };
+    let (message, choices) = value_message(&text);
+    ValueError { at, missing, field, message, choices }
+}
+
+/// Reports `first` and every other failing field: each failing value is replaced by one the
+/// type accepts (an accepted choice, or the first plain value that moves the error elsewhere)
+/// and the body parsed again, until it parses or nothing can stand in.
+fn every_failing_field<T: DeserializeOwned>(body: &[u8], first: ValueError) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let mut value =
+        (body.len() <= REPAIRED_BODY_MAX).then(|| serde_json::from_slice::<serde_json::Value>(body).ok()).flatten();
+    let mut next = Some(first);
+    while let Some(error) = next.take() {
+        if errors.contains_key(&error.field) {
+            break;
+        }
+        errors.insert(error.field.clone(), vec![error.message.clone()]);
+        if let Some(value) = value.as_mut()
+            && errors.len() < FIELD_ERRORS_MAX
+        {
+            next = step_past::<T>(value, &error);
+        }
+    }
+    errors
+}
+
+/// Puts a stand-in where `error` is and returns the next error, if any.
+fn step_past<T: DeserializeOwned>(value: &mut serde_json::Value, error: &ValueError) -> Option<ValueError> {
+    use serde_json::{Value, json};
+    let stand_ins: Vec<Value> = match error.choices.first() {
+        Some(choice) => vec![Value::String(choice.clone())],
+        None => vec![
+            json!(1),
+            json!("x"),
+            json!(false),
+            json!([]),
+            json!({}),
+            json!("2026-01-01T00:00:00Z"),
+            json!("2026-01-01"),
+            json!("00000000-0000-0000-0000-000000000000"),
+            Value::Null,
+        ],
+    };
+    for stand_in in stand_ins {
+        let mut trial = value.clone();
+        let slot = slot(&mut trial, &error.at)?;
+        match &error.missing {
+            Some(name) => {
+                slot.as_object_mut()?.insert(name.clone(), stand_in);
+            }
+            None => *slot = stand_in,
+        }
+        match serde_path_to_error::deserialize::<_, T>(&trial) {
+            Ok(_) => return None,
+            Err(err) => {
+                let next = value_error(&err);
+                if next.field != error.field {
+                    *value = trial;
+                    return Some(next);
                 }
             }
         }
+    }
+    None
+}
+
+fn slot<'a>(value: &'a mut serde_json::Value, at: &[Step]) -> Option<&'a mut serde_json::Value> {
+    let mut here = value;
+    for step in at {
+        here = match step {
+            Step::Key(key) => here.get_mut(key.as_str())?,
+            Step::Index(index) => here.get_mut(*index)?,
+            Step::Variant(variant) => {
+                if here.get(variant.as_str()).is_some() {
+                    here.get_mut(variant.as_str())?
+                } else {
+                    here
+                }
+            }
+            Step::Unknown => return None,
+        };
+    }
+    Some(here)
+}
+
+/// serde's message for a bad value as a catalogued rule, with the accepted values when the
+/// message lists them.
+fn value_message(text: &str) -> (Message, Vec<String>) {
+    if text.starts_with("missing field") {
+        return (Rule::Required.into(), Vec::new());
+    }
+    if let Some(rest) = text.strip_prefix("unknown variant `") {
+        let choices: Vec<String> = rest
+            .split_once("expected")
+            .map(|(_, listed)| listed.split('`').skip(1).step_by(2).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if choices.is_empty() {
+            return (Rule::Invalid.into(), choices);
+        }
+        return (Message::rule(Rule::Choice).arg("allowed", Arg::List(choices.clone())), choices);
+    }
+    let expected = text.rsplit_once(", expected ").map(|(_, e)| e.to_ascii_lowercase());
+    if let Some(expected) = expected.as_deref()
+        && (text.starts_with("invalid type") || text.starts_with("invalid value"))
+    {
+        return (expected_kind(expected), Vec::new());
+    }
+    const DATE_TIME: [&str; 7] = [
+        "premature end of input",
+        "input contains invalid characters",
+        "input is out of range",
+        "trailing input",
+        "input is not enough",
+        "no possible date and time",
+        "bad or unsupported format",
+    ];
+    if DATE_TIME.iter().any(|m| text.starts_with(m)) {
+        return (Rule::DateTime.into(), Vec::new());
+    }
+    if text.contains("UUID") || text.starts_with("invalid character: expected") || text.starts_with("invalid group") {
+        return (Rule::Id.into(), Vec::new());
+    }
+    if text.contains("invalid digit") || text.contains("number too large") || text.contains("cannot parse integer") {
+        return (Message::rule(Rule::Type).word("expected", "integer"), Vec::new());
+    }
+    if text.contains("invalid float") {
+        return (Message::rule(Rule::Type).word("expected", "number"), Vec::new());
+    }
+    if text.contains("`true` or `false`") {
+        return (Message::rule(Rule::Type).word("expected", "boolean"), Vec::new());
+    }
+    (Message::Text(text.to_owned()), Vec::new())
+}
+
+/// "i64", "a sequence", "struct Foo" … as the kind of value a person would name.
+fn expected_kind(expected: &str) -> Message {
+    let typed = |kind: &str| Message::rule(Rule::Type).word("expected", kind);
+    let word = expected.trim_start_matches("a ").trim_start_matches("an ");
+    if word.contains("date") || word.contains("rfc 3339") || word.contains("time") {
+        return Rule::DateTime.into();
+    }
+    if word.contains("uuid") {
+        return Rule::Id.into();
+    }
+    match word {
+        w if w.starts_with('u') && w[1..].chars().all(|c| c.is_ascii_digit()) || w == "usize" => {
+            typed("non-negative-integer")
+        }
+        w if w.starts_with('i') && w[1..].chars().all(|c| c.is_ascii_digit()) || w == "isize" || w == "integer" => {
+            typed("integer")
+        }
+        "f32" | "f64" | "number" | "float" => typed("number"),
+        "string" | "str" | "char" | "borrowed string" => typed("string"),
+        "boolean" | "bool" => typed("boolean"),
+        w if w.contains("sequence") || w.contains("tuple") || w.contains("array") => typed("array"),
+        w if w.contains("map") || w.starts_with("struct") || w.contains("object") => typed("object"),
+        "unit" | "null" => typed("null"),
+        _ => Rule::Invalid.into(),
     }
 }
 
@@ -353,12 +538,79 @@ fn missing_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
+/// A query string parsed with every failing parameter named: 422 `errors` keyed by the
+/// parameter, never by the value it held.
+pub struct ApiQuery<T>(pub T);
+
+impl<T> ApiQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+/// Parses a query string into `T`; a failing parameter is dropped and the rest parsed again,
+/// so one answer names them all.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let mut errors = FieldErrors::new();
+    while errors.len() < FIELD_ERRORS_MAX {
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        let err = match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) if errors.is_empty() => return Ok(value),
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        let text = err.inner().to_string();
+        let path = err.path().to_string();
+        let name = missing_field(&text)
+            .map(str::to_owned)
+            .or_else(|| (path != "." && !path.is_empty()).then_some(path))
+            .or_else(|| {
+                pairs.iter().find(|(_, v)| !v.is_empty() && text.contains(&format!("`{v}`"))).map(|(k, _)| k.clone())
+            })
+            .unwrap_or_else(|| "query".to_owned());
+        if errors.contains_key(&name) {
+            break;
+        }
+        errors.insert(name.clone(), vec![value_message(&text).0]);
+        let before = pairs.len();
+        pairs.retain(|(key, _)| key != &name);
+        if pairs.len() == before {
+            break;
+        }
+    }
+    Err(AppError::Client(DomainError::fields(errors)))
+}
+
 /// Query strings that do not parse → 422 naming the problem.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let message = err.to_string();
-        let field = message.split('`').nth(1).map(str::to_owned).unwrap_or_else(|| "query".to_owned());
-        AppError::Client(DomainError::field(&field, message)).into()
+    web::QueryConfig::default().error_handler(|err, req| {
+        let text = err.to_string();
+        let name = req
+            .query_string()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(_, value)| !value.is_empty() && text.contains(&format!("`{value}`")))
+            .map_or_else(|| "query".to_owned(), |(key, _)| key.to_owned());
+        AppError::Client(DomainError::field(&name, value_message(&text).0)).into()
     })
 }
 
@@ -394,13 +646,14 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
         s if s >= 500 => ErrorCode::Internal,
         _ => ErrorCode::BadRequest,
     };
+    let (method, path) = (res.request().method().to_string(), res.request().path().to_owned());
     let detail = match code {
-        ErrorCode::NotFound => format!("no route for {} {}", res.request().method(), res.request().path()),
-        ErrorCode::MethodNotAllowed => format!("{} is not allowed on {}", res.request().method(), res.request().path()),
-        ErrorCode::Internal => "an unexpected error occurred".to_owned(),
-        other => other.title().to_owned(),
+        ErrorCode::NotFound => Message::rule(Rule::NoRoute).arg("method", method).arg("path", path),
+        ErrorCode::MethodNotAllowed => Message::rule(Rule::MethodNotAllowed).arg("method", method).arg("path", path),
+        ErrorCode::Internal => Rule::Unexpected.into(),
+        other => Message::Text(crate::i18n::title(crate::i18n::current(), other)),
     };
-    let problem = Problem::new(code, status, detail, FieldErrors::new());
+    let problem = Problem::new(code, status, &detail, &FieldErrors::new());
     let (req, res) = res.into_parts();
     let mut new_res = problem.response();
     for (name, value) in res.headers() {
@@ -424,7 +677,7 @@ pub struct AuthUser {
 
 fn bearer(req: &HttpRequest) -> Option<Result<AuthUser, AppError>> {
     let header = req.headers().get(header::AUTHORIZATION)?;
-    let unauthorized = || AppError::new(ErrorCode::Unauthorized, "the access token is missing, invalid or expired");
+    let unauthorized = || AppError::new(ErrorCode::Unauthorized, Rule::TokenInvalid);
     let Some(token) =
         header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
     else {
@@ -447,12 +700,9 @@ impl FromRequest for AuthUser {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(bearer(req).unwrap_or_else(|| {
-            Err(AppError::new(
-                ErrorCode::Unauthorized,
-                "authentication required: send Authorization: Bearer <access_token>",
-            ))
-        }))
+        std::future::ready(
+            bearer(req).unwrap_or_else(|| Err(AppError::new(ErrorCode::Unauthorized, Rule::LoginRequired))),
+        )
     }
 }
 
@@ -487,7 +737,7 @@ impl FromRequest for AdminUser {
             if user.role == crate::domain::account::Role::Admin {
                 Ok(AdminUser(user))
             } else {
-                Err(AppError::forbidden("administrators only"))
+                Err(AppError::forbidden(Rule::AdminsOnly))
             }
         }))
     }

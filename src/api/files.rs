@@ -17,7 +17,7 @@ use super::path_id;
 use crate::db::AnyConnection;
 use crate::db::files::{AttachmentRow, FileRow};
 use crate::db::time::from_db;
-use crate::domain::error::{DomainError, ErrorCode, Validator};
+use crate::domain::error::{Arg, DomainError, ErrorCode, Message, Rule, Validator};
 use crate::domain::file::{self as rules, ByteRange, Purpose, RecordType, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::service::files::{self, AttachmentRef, Stored};
@@ -75,7 +75,7 @@ pub fn refs(list: &[AttachmentIn], field: &str) -> AppResult<Vec<AttachmentRef>>
             }
         }
     }
-    v.check(list.len() <= 50, field, "at most 50 attachments per request");
+    v.check(list.len() <= 50, field, Message::too_many(50));
     v.finish()?;
     Ok(out)
 }
@@ -137,7 +137,7 @@ pub struct FileContent(Vec<u8>);
 /// the file is too large.
 const FORM_OVERHEAD: u64 = 16 * 1024;
 
-fn bad_request(detail: impl Into<String>) -> AppError {
+fn bad_request(detail: impl Into<Message>) -> AppError {
     AppError::new(ErrorCode::BadRequest, detail)
 }
 
@@ -321,9 +321,12 @@ fn unsupported(purpose: Purpose, found: &str) -> AppError {
     let allowed: Vec<&str> = purpose.allowed().iter().map(|k| k.mime()).collect();
     let mut err = DomainError::new(
         ErrorCode::UnsupportedFileType,
-        format!("{} accepts {}; the content is {found}", purpose.as_str(), allowed.join(", ")),
+        Message::rule(Rule::FileType)
+            .arg("purpose", purpose.as_str())
+            .arg("allowed", Arg::List(allowed.iter().map(|m| (*m).to_owned()).collect()))
+            .arg("found", found),
     );
-    err.errors.insert("file".to_owned(), vec![format!("content is {found}")]);
+    err.errors.insert("file".to_owned(), vec![Message::rule(Rule::FileContent).arg("found", found)]);
     err.into()
 }
 
@@ -448,7 +451,7 @@ impl ListingDocs {
         if let Some(conf) = confidential {
             if let Some(text) = &conf.text {
                 let mut v = Validator::new();
-                v.check(text.chars().count() <= 50_000, "confidential.text", "at most 50000 characters");
+                v.check(text.chars().count() <= 50_000, "confidential.text", Message::too_long(50000));
                 v.finish()?;
                 docs.confidential_text = Some(text.trim().to_owned());
             }

@@ -1,11 +1,12 @@
 //! /admin/integrity-records: research-integrity warnings and vetoes (科研诚信 一票否决).
 
+use crate::domain::error::Rule;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson};
+use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::files::{AttachmentIn, AttachmentView};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
@@ -90,7 +91,7 @@ pub async fn create(
     let mut v = Validator::new();
     v.check(body.org_id.is_some() != body.user_id.is_some(), "org_id", "give exactly one of org_id and user_id");
     v.text("reason", &body.reason, 2000);
-    v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", "must be in the future");
+    v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", Rule::Future);
     v.finish()?;
     let docs = super::files::refs(&body.attachments, "attachments")?;
     let input = NewIntegrityRecord {
@@ -133,7 +134,7 @@ pub struct IntegrityQuery {
 pub async fn list(
     state: web::Data<AppState>,
     admin: AdminUser,
-    query: web::Query<IntegrityQuery>,
+    query: ApiQuery<IntegrityQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;

@@ -1,12 +1,13 @@
 //! /achievements and /demands (one implementation, two shapes), the admin review queue,
 //! and /me/subscriptions.
 
+use crate::domain::error::Rule;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser, MaybeUser};
 use super::files::{self, AttachmentIn, AttachmentView, ConfidentialIn, ConfidentialView, ListingDocs};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, json_body, path_id, to_json_bytes};
@@ -573,7 +574,7 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
 
 fn check_region(region: &Option<String>) -> AppResult<()> {
     match region {
-        Some(r) if !crate::domain::organization::is_region(r) => Err(AppError::field("region", "unknown region")),
+        Some(r) if !crate::domain::organization::is_region(r) => Err(AppError::field("region", Rule::Region)),
         _ => Ok(()),
     }
 }
@@ -628,7 +629,7 @@ pub struct AchievementQuery {
 pub async fn list_achievements(
     state: web::Data<AppState>,
     user: MaybeUser,
-    query: web::Query<AchievementQuery>,
+    query: ApiQuery<AchievementQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -773,7 +774,7 @@ pub struct DemandQuery {
 pub async fn list_demands(
     state: web::Data<AppState>,
     user: MaybeUser,
-    query: web::Query<DemandQuery>,
+    query: ApiQuery<DemandQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -897,7 +898,7 @@ pub struct PageQuery {
 pub async fn review_queue(
     state: web::Data<AppState>,
     admin: AdminUser,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (items, total) = state

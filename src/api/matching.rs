@@ -1,5 +1,6 @@
 //! GET /demands/{id}/matches and GET /achievements/{id}/matches.
 
+use crate::domain::error::Message;
 use std::sync::Arc;
 
 use actix_web::web::Bytes;
@@ -7,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::AuthUser;
+use super::extract::{ApiQuery, AuthUser};
 use super::openapi::problems::*;
 use super::{json_body, path_id, to_json_bytes};
 use crate::domain::listing::ListingKind;
@@ -108,7 +109,7 @@ async fn matches_for(
     let id = path_id(id)?;
     let limit = limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(crate::error::AppError::field("limit", "must be between 1 and 50"));
+        return Err(crate::error::AppError::field("limit", Message::between(1, 50)));
     }
     let user_id = user.id;
     let (row, member) = state.db.read_point(move |c| matches::authorize(c, &user_id, kind, &id)).await?;
@@ -154,7 +155,7 @@ pub async fn demand_matches(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    query: web::Query<MatchQuery>,
+    query: ApiQuery<MatchQuery>,
 ) -> AppResult<HttpResponse> {
     matches_for(&state, user, ListingKind::Demand, &id, query.limit).await
 }
@@ -168,7 +169,7 @@ pub async fn achievement_matches(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    query: web::Query<MatchQuery>,
+    query: ApiQuery<MatchQuery>,
 ) -> AppResult<HttpResponse> {
     matches_for(&state, user, ListingKind::Achievement, &id, query.limit).await
 }

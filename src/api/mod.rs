@@ -214,9 +214,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Fallback for every path no route matches: 404 problem+json.
 pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use crate::error::{ErrorCode, Message, Rule};
     use actix_web::ResponseError;
-    AppError::new(crate::error::ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path()))
-        .error_response()
+    let detail = Message::rule(Rule::NoRoute).arg("method", req.method().as_str()).arg("path", req.path());
+    AppError::new(ErrorCode::NotFound, detail).error_response()
 }
 
 /// The list envelope: `{items, page, per_page, total}`.

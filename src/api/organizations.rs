@@ -1,11 +1,12 @@
 //! /organizations and their admin review.
 
+use crate::domain::error::{Message, Rule};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, MaybeUser};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser, MaybeUser};
 use super::openapi::problems::*;
 use super::users::UserView;
 use super::{Paginated, ReasonRequest, path_id};
@@ -55,8 +56,8 @@ impl CreateOrgRequest {
         if let Err(msg) = &credit_code {
             v.add("credit_code", *msg);
         }
-        v.check(rules::is_region(self.region.trim()), "region", "must be a province-level region name, e.g. 江苏省");
-        v.check(self.description.chars().count() <= 5000, "description", "must be at most 5000 characters");
+        v.check(rules::is_region(self.region.trim()), "region", Rule::Region);
+        v.check(self.description.chars().count() <= 5000, "description", Message::too_long(5000));
         v.check(
             self.enterprise_scale.is_none() || self.kind == OrgKind::Enterprise,
             "enterprise_scale",
@@ -69,7 +70,7 @@ impl CreateOrgRequest {
             "only service providers offer service categories",
         );
         for (field, value) in [("contact_name", &self.contact_name), ("contact_phone", &self.contact_phone)] {
-            v.check(value.as_ref().is_none_or(|s| s.chars().count() <= 100), field, "must be at most 100 characters");
+            v.check(value.as_ref().is_none_or(|s| s.chars().count() <= 100), field, Message::too_long(100));
         }
         v.finish()?;
         let mut categories = categories;
@@ -205,7 +206,7 @@ pub struct OrgListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     user: MaybeUser,
-    query: web::Query<OrgListQuery>,
+    query: ApiQuery<OrgListQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let page = Page::new(query.page, query.per_page)?;
@@ -284,7 +285,7 @@ async fn invite_member(
     let id = path_id(&id)?;
     let body = body.into_inner();
     let email = crate::domain::account::normalize_email(&body.email)
-        .ok_or_else(|| crate::error::AppError::field("email", "must be a valid email address"))?;
+        .ok_or_else(|| crate::error::AppError::field("email", Rule::Email))?;
     let now = state.clock.now();
     state
         .db

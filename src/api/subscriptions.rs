@@ -1,11 +1,12 @@
 //! /me/subscriptions: hear about newly published achievements, demands or challenges.
 
+use crate::domain::error::{Message, Rule};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::openapi::problems::*;
 use super::{Paginated, path_id};
 use crate::db::listings::SubscriptionRow;
@@ -67,9 +68,9 @@ pub async fn create(
     let keywords: Vec<String> = body.keywords.iter().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect();
     let region = body.region.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     let mut v = Validator::new();
-    v.check(keywords.len() <= 20, "keywords", "at most 20 keywords");
+    v.check(keywords.len() <= 20, "keywords", Message::too_many(20));
     v.check(keywords.iter().all(|k| k.chars().count() <= 40), "keywords", "each keyword at most 40 characters");
-    v.check(region.as_deref().is_none_or(crate::domain::organization::is_region), "region", "unknown region");
+    v.check(region.as_deref().is_none_or(crate::domain::organization::is_region), "region", Rule::Region);
     v.finish()?;
     let mut fields = body.fields;
     fields.sort();
@@ -99,7 +100,7 @@ pub struct SubscriptionQuery {
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<SubscriptionQuery>,
+    query: ApiQuery<SubscriptionQuery>,
 ) -> AppResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let rows = state.db.read(move |c| crate::db::listings::subscriptions_of(c, &user.id)).await?;

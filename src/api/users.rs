@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser};
 use super::openapi::problems::*;
 use super::{Paginated, path_id};
 use crate::db::notifications::NotificationRow;
@@ -137,7 +137,7 @@ pub struct NotificationQuery {
 pub async fn notifications(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<NotificationQuery>,
+    query: ApiQuery<NotificationQuery>,
 ) -> AppResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let unread = query.unread.unwrap_or(false);

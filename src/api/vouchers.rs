@@ -1,12 +1,13 @@
 //! 科技创新券: programs, applications, vouchers, redemptions, the ledger and the summary.
 
+use crate::domain::error::{Message, Rule};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminUser, ApiJson, AuthUser, IdempotencyKey};
+use super::extract::{AdminUser, ApiJson, ApiQuery, AuthUser, IdempotencyKey};
 use super::files::{AttachmentIn, AttachmentView};
 use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
@@ -310,13 +311,13 @@ pub async fn create_program(
     let b = body.into_inner();
     let mut v = Validator::new();
     v.text("name", &b.name, 200);
-    v.check((2000..=2100).contains(&b.year), "year", "must be between 2000 and 2100");
-    v.check(b.total_budget_fen > 0, "total_budget_fen", "must be positive");
-    v.check(b.per_enterprise_cap_fen > 0, "per_enterprise_cap_fen", "must be positive");
-    v.check((1..=10_000).contains(&b.coverage_ratio_bp), "coverage_ratio_bp", "must be between 1 and 10000");
+    v.check((2000..=2100).contains(&b.year), "year", Message::between(2000, 2100));
+    v.check(b.total_budget_fen > 0, "total_budget_fen", Rule::Positive);
+    v.check(b.per_enterprise_cap_fen > 0, "per_enterprise_cap_fen", Rule::Positive);
+    v.check((1..=10_000).contains(&b.coverage_ratio_bp), "coverage_ratio_bp", Message::between(1, 10000));
     v.check(!b.service_categories.is_empty(), "service_categories", "name at least one service category");
     v.check(!b.eligible_scales.is_empty(), "eligible_scales", "name at least one enterprise scale");
-    v.check((1..=3650).contains(&b.valid_days), "valid_days", "must be between 1 and 3650");
+    v.check((1..=3650).contains(&b.valid_days), "valid_days", Message::between(1, 3650));
     v.check(b.applications_open <= b.applications_close, "applications_close", "must not be before applications_open");
     v.check(b.applications_close <= b.settle_by, "settle_by", "must not be before applications_close");
     v.finish()?;
@@ -367,7 +368,7 @@ pub struct PageQuery {
 /// Voucher programs with their remaining budget.
 #[utoipa::path(get, path = "/api/v1/voucher-programs", tag = "vouchers", params(PageQuery),
     responses((status = 200, body = Paginated<ProgramView>), (status = 422, response = Unprocessable)))]
-pub async fn list_programs(state: web::Data<AppState>, query: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list_programs(state: web::Data<AppState>, query: ApiQuery<PageQuery>) -> AppResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) =
         state.db.read(move |c| crate::db::vouchers::list_programs(c, page.offset(), page.limit())).await?;
@@ -405,7 +406,7 @@ pub async fn apply(
     let id = path_id(&id)?;
     let b = body.into_inner();
     let mut v = Validator::new();
-    v.check(b.requested_fen > 0, "requested_fen", "must be positive");
+    v.check(b.requested_fen > 0, "requested_fen", Rule::Positive);
     v.text("purpose", &b.purpose, 5000);
     v.finish()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
@@ -444,7 +445,7 @@ pub struct ApplicationQuery {
 pub async fn list_applications(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ApplicationQuery>,
+    query: ApiQuery<ApplicationQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -527,7 +528,7 @@ pub struct VoucherQuery {
 pub async fn list_vouchers(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<VoucherQuery>,
+    query: ApiQuery<VoucherQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -578,7 +579,7 @@ pub async fn redeem(
     let b = body.into_inner();
     let mut v = Validator::new();
     v.text("voucher_code", &b.voucher_code, 64);
-    v.check(b.service_fee_fen > 0, "service_fee_fen", "must be positive");
+    v.check(b.service_fee_fen > 0, "service_fee_fen", Rule::Positive);
     v.text("invoice_no", &b.invoice_no, 64);
     v.text("description", &b.description, 2000);
     v.finish()?;
@@ -617,7 +618,7 @@ pub struct RedemptionQuery {
 pub async fn list_redemptions(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<RedemptionQuery>,
+    query: ApiQuery<RedemptionQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
@@ -751,7 +752,7 @@ pub async fn ledger(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let page = Page::new(query.page, query.per_page)?;

@@ -1,6 +1,7 @@
 //! Users: roles, statuses, and the rules on credentials.
 
 use super::error::Validator;
+use crate::domain::error::{Message, Rule};
 use crate::text_enum;
 
 text_enum!(
@@ -38,8 +39,8 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 
 pub fn check_password(v: &mut Validator, field: &str, password: &str) {
     let n = password.chars().count();
-    v.check(n >= PASSWORD_MIN_CHARS, field, format!("must be at least {PASSWORD_MIN_CHARS} characters"));
-    v.check(n <= PASSWORD_MAX_CHARS, field, format!("must be at most {PASSWORD_MAX_CHARS} characters"));
+    v.check(n >= PASSWORD_MIN_CHARS, field, Message::rule(Rule::TooShort).arg("min", PASSWORD_MIN_CHARS));
+    v.check(n <= PASSWORD_MAX_CHARS, field, Message::too_long(PASSWORD_MAX_CHARS));
 }
 
 #[cfg(test)]

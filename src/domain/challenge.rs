@@ -1,6 +1,7 @@
 //! 揭榜挂帅 challenges and their bids: the state machines, deadlines read with the clock,
 //! the review aggregate, award rules and the milestone payment split.
 
+use crate::domain::error::Rule;
 use chrono::{DateTime, Utc};
 
 use super::error::{DomainError, ErrorCode};
@@ -219,7 +220,7 @@ pub fn milestone_share(payment_fen: i64, live_winners: i64, already_paid_for_mil
 /// Validation shared by creation: milestones pay exactly the reward, winners fit the mode.
 pub fn check_plan(mode: ChallengeMode, max_winners: i32, reward_fen: i64, payments: &[i64]) -> Result<(), DomainError> {
     let mut v = super::error::Validator::new();
-    v.check(reward_fen > 0, "reward_fen", "must be positive");
+    v.check(reward_fen > 0, "reward_fen", Rule::Positive);
     v.check(!payments.is_empty(), "milestones", "give at least one milestone");
     v.check(payments.iter().all(|p| *p >= 0), "milestones", "payments must not be negative");
     let sum = payments.iter().try_fold(0_i64, |acc, p| acc.checked_add(*p));

@@ -1,7 +1,7 @@
 //! 技术合同: the six kinds of technology-contract registration, the contract state machine,
 //! registration numbers, commercialization stages and the inventors' legal share.
 
-use super::error::{DomainError, ErrorCode, Validator};
+use super::error::{DomainError, ErrorCode, Message, Rule, Validator};
 use super::money::split_by_bp;
 use crate::text_enum;
 
@@ -134,8 +134,8 @@ pub fn distribute(
     beneficiaries: &[Share],
 ) -> Result<(i64, Vec<Share>), DomainError> {
     let mut v = Validator::new();
-    v.check(net_income_fen >= 0, "net_income_fen", "must not be negative");
-    v.check((0..=10_000).contains(&inventor_share_bp), "inventor_share_bp", "must be between 0 and 10000");
+    v.check(net_income_fen >= 0, "net_income_fen", Rule::NonNegative);
+    v.check((0..=10_000).contains(&inventor_share_bp), "inventor_share_bp", Message::between(0, 10000));
     v.check(!beneficiaries.is_empty(), "beneficiaries", "name at least one beneficiary");
     v.check(beneficiaries.iter().all(|b| !b.name.trim().is_empty()), "beneficiaries", "every beneficiary has a name");
     v.check(beneficiaries.iter().all(|b| b.share_bp > 0), "beneficiaries", "every share must be positive");
@@ -145,13 +145,9 @@ pub fn distribute(
     if kind.needs_inventor_share() && inventor_share_bp < min_share_bp {
         let mut err = DomainError::new(
             ErrorCode::InventorShareTooLow,
-            format!(
-                "{} income must give inventors at least {} bp (促进科技成果转化法 第45条)",
-                kind.chinese(),
-                min_share_bp
-            ),
+            Message::rule(Rule::InventorShare).arg("kind", kind.chinese()).arg("min", min_share_bp),
         );
-        err.errors.insert("inventor_share_bp".into(), vec![format!("must be at least {min_share_bp}")]);
+        err.errors.insert("inventor_share_bp".into(), vec![Message::rule(Rule::AtLeast).arg("min", min_share_bp)]);
         return Err(err);
     }
     let pool = super::money::mul_bp_floor(net_income_fen, inventor_share_bp);

@@ -82,14 +82,215 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// Field name → messages, as rendered in problem+json `errors`.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+macro_rules! rules {
+    ($($variant:ident = $key:literal;)*) => {
+        /// A sentence the catalogues (`src/i18n/*.ftl`) hold in every language, by key. Field
+        /// messages and the details the edge renders itself are rules; arguments fill them in.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Rule { $($variant),* }
 
-/// A business outcome that is not success: a code, a human detail and optional field errors.
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The catalogue key.
+            pub fn key(self) -> &'static str {
+                match self { $(Rule::$variant => $key),* }
+            }
+        }
+    };
+}
+
+rules! {
+    Required = "required";
+    Empty = "empty";
+    TooLong = "too-long";
+    TooShort = "too-short";
+    TooMany = "too-many";
+    TooFew = "too-few";
+    Choice = "choice";
+    Type = "type";
+    DateTime = "datetime";
+    Date = "date";
+    Id = "id";
+    Invalid = "invalid";
+    Nul = "nul";
+    FenRange = "fen-range";
+    Positive = "positive";
+    NonNegative = "non-negative";
+    Between = "between";
+    AtMost = "at-most";
+    AtLeast = "at-least";
+    Email = "email";
+    Future = "future";
+    Region = "region";
+    Sum = "sum";
+    NotFound = "not-found";
+    Transition = "transition";
+    MalformedJson = "malformed-json";
+    JsonContentType = "json-content-type";
+    BodyTooLarge = "body-too-large";
+    NoRoute = "no-route";
+    MethodNotAllowed = "method-not-allowed";
+    Unexpected = "unexpected";
+    Unavailable = "unavailable";
+    Collided = "collided";
+    IdempotentReplay = "idempotent-replay";
+    Fields = "fields";
+    InventorShare = "inventor-share";
+    MissingAttachment = "missing-attachment";
+    FileType = "file-type";
+    FileContent = "file-content";
+    LoginRequired = "login-required";
+    TokenInvalid = "token-invalid";
+    AdminsOnly = "admins-only";
+}
+
+/// A value that fills a rule's placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    /// A word the catalogues translate (`noun-<word>`, `word-<word>`), shown as is when they
+    /// have none.
+    Word(String),
+    /// Accepted values, joined the way the language lists things.
+    List(Vec<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<usize> for Arg {
+    fn from(v: usize) -> Self {
+        Self::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for Arg {
+    fn from(v: u32) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+
+impl From<i32> for Arg {
+    fn from(v: i32) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+
+/// A message for people, rendered in the caller's language at the edge: a catalogued rule with
+/// its arguments, or a sentence the catalogues do not hold yet (shown after the code's
+/// translated title).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Rule { rule: Rule, args: Vec<(&'static str, Arg)> },
+    Text(String),
+}
+
+impl Message {
+    pub fn rule(rule: Rule) -> Self {
+        Self::Rule { rule, args: Vec::new() }
+    }
+
+    /// Adds the argument `name` (builder style).
+    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
+        if let Self::Rule { args, .. } = &mut self {
+            args.push((name, value.into()));
+        }
+        self
+    }
+
+    /// `{what}` as a word the catalogues translate.
+    pub fn word(self, name: &'static str, word: &str) -> Self {
+        self.arg(name, Arg::Word(word.to_owned()))
+    }
+
+    pub fn empty() -> Self {
+        Self::rule(Rule::Empty)
+    }
+
+    pub fn too_long(max: usize) -> Self {
+        Self::rule(Rule::TooLong).arg("max", max)
+    }
+
+    pub fn too_many(max: usize) -> Self {
+        Self::rule(Rule::TooMany).arg("max", max)
+    }
+
+    pub fn positive() -> Self {
+        Self::rule(Rule::Positive)
+    }
+
+    pub fn non_negative() -> Self {
+        Self::rule(Rule::NonNegative)
+    }
+
+    pub fn between(min: i64, max: i64) -> Self {
+        Self::rule(Rule::Between).arg("min", min).arg("max", max)
+    }
+
+    /// The English sentence, for logs and `Display` (the edge renders the caller's language).
+    pub fn english(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Rule { rule, args } => {
+                let args = args.iter().map(|(name, value)| format!("{name}={value:?}")).collect::<Vec<_>>();
+                if args.is_empty() { rule.key().to_owned() } else { format!("{} ({})", rule.key(), args.join(", ")) }
+            }
+        }
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<Rule> for Message {
+    fn from(rule: Rule) -> Self {
+        Self::rule(rule)
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english())
+    }
+}
+
+/// Field path (`milestones[2].title`, or a query parameter) → messages, as rendered in
+/// problem+json `errors`.
+pub type FieldErrors = BTreeMap<String, Vec<Message>>;
+
+/// A business outcome that is not success: a code, a message for people and optional field
+/// errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainError {
     pub code: ErrorCode,
-    pub detail: String,
+    /// The detail; for validation failures the edge lists the field messages instead.
+    pub detail: Message,
     pub errors: FieldErrors,
     /// Overrides the code's default status where the contract says so
     /// (e.g. `integrity_veto` is 409 when assigning an expert).
@@ -97,7 +298,7 @@ pub struct DomainError {
 }
 
 impl DomainError {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<Message>) -> Self {
         Self { code, detail: detail.into(), errors: FieldErrors::new(), status: None }
     }
 
@@ -107,29 +308,41 @@ impl DomainError {
     }
 
     /// A 422 naming one field.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    pub fn field(field: &str, message: impl Into<Message>) -> Self {
         let mut errors = FieldErrors::new();
-        errors.insert(field.to_owned(), vec![message.clone()]);
-        Self { code: ErrorCode::ValidationFailed, detail: format!("{field}: {message}"), errors, status: None }
+        errors.insert(field.to_owned(), vec![message.into()]);
+        Self::fields(errors)
+    }
+
+    /// A 422 naming every failing field.
+    pub fn fields(errors: FieldErrors) -> Self {
+        Self { code: ErrorCode::ValidationFailed, detail: Message::rule(Rule::Fields), errors, status: None }
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+        Self::new(ErrorCode::NotFound, Message::rule(Rule::NotFound).word("what", what))
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub fn forbidden(detail: impl Into<Message>) -> Self {
         Self::new(ErrorCode::Forbidden, detail)
     }
 
     pub fn transition(entity: &str, from: &str, action: &str) -> Self {
-        Self::new(ErrorCode::InvalidStateTransition, format!("{entity} in status `{from}` does not allow `{action}`"))
+        Self::new(
+            ErrorCode::InvalidStateTransition,
+            Message::rule(Rule::Transition).word("entity", entity).word("from", from).word("action", action),
+        )
     }
 }
 
 impl fmt::Display for DomainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.detail)
+        write!(f, "{}: {}", self.code, self.detail)?;
+        for (field, messages) in &self.errors {
+            let messages = messages.iter().map(Message::english).collect::<Vec<_>>();
+            write!(f, "; {field}: {}", messages.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -147,14 +360,14 @@ impl Validator {
     }
 
     /// Records `message` for `field` unless `ok`.
-    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<Message>) -> &mut Self {
         if !ok {
             self.add(field, message);
         }
         self
     }
 
-    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+    pub fn add(&mut self, field: &str, message: impl Into<Message>) -> &mut Self {
         self.errors.entry(field.to_owned()).or_default().push(message.into());
         self
     }
@@ -163,9 +376,9 @@ impl Validator {
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.trim().chars().count();
         if len == 0 {
-            self.add(field, "must not be empty");
+            self.add(field, Message::empty());
         } else if len > max {
-            self.add(field, format!("must be at most {max} characters"));
+            self.add(field, Message::too_long(max));
         }
         self
     }
@@ -178,13 +391,7 @@ impl Validator {
         if self.errors.is_empty() {
             return Ok(());
         }
-        let detail = self
-            .errors
-            .iter()
-            .map(|(field, msgs)| format!("{field}: {}", msgs.join("; ")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Err(DomainError { code: ErrorCode::ValidationFailed, detail, errors: self.errors, status: None })
+        Err(DomainError::fields(self.errors))
     }
 }
 

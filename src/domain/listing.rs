@@ -2,6 +2,7 @@
 //! Chinese patent application numbers.
 
 use super::error::DomainError;
+use crate::domain::error::{Message, Rule};
 use crate::text_enum;
 
 text_enum!(ListingKind { Achievement = "achievement", Demand = "demand" });
@@ -246,24 +247,20 @@ impl ListingContent {
                 keywords.push(k.to_owned());
             }
         }
-        v.check(keywords.len() <= MAX_KEYWORDS, "keywords", format!("at most {MAX_KEYWORDS} keywords"));
+        v.check(keywords.len() <= MAX_KEYWORDS, "keywords", Message::too_many(MAX_KEYWORDS));
         v.check(keywords.iter().all(|k| k.chars().count() <= 40), "keywords", "each keyword at most 40 characters");
         self.keywords = keywords;
         match (kind, self.trl) {
             (ListingKind::Achievement, None) => {
-                v.add(names.trl, "is required (1..9)");
+                v.add(names.trl, Rule::Required);
             }
             (_, Some(t)) if !(1..=9).contains(&t) => {
-                v.add(names.trl, "must be between 1 and 9");
+                v.add(names.trl, Message::between(1, 9));
             }
             _ => {}
         }
-        v.check(self.price_fen.is_none_or(|p| p >= 0), names.price, "must not be negative");
-        v.check(
-            super::organization::is_region(&self.region),
-            "region",
-            "must be a province-level region name, e.g. 江苏省",
-        );
+        v.check(self.price_fen.is_none_or(|p| p >= 0), names.price, Rule::NonNegative);
+        v.check(super::organization::is_region(&self.region), "region", Rule::Region);
         self.transfer_modes.sort();
         self.transfer_modes.dedup();
         if kind == ListingKind::Achievement {
@@ -279,7 +276,7 @@ impl ListingContent {
                 }
             }
         }
-        v.check(patents.len() <= 50, "patent_numbers", "at most 50 patent numbers");
+        v.check(patents.len() <= 50, "patent_numbers", Message::too_many(50));
         self.patent_numbers = patents;
         v.finish()?;
         Ok(self)

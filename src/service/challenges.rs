@@ -3,6 +3,7 @@
 //! after a public notice period), milestone delivery and payment, elimination, cancellation.
 //! Directed commissions (定向委托) share the flow with one chosen organization.
 
+use crate::domain::error::Rule;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -235,7 +236,7 @@ pub fn create(
     let payments: Vec<i64> = input.milestones.iter().map(|m| m.payment_fen).collect();
     rules::check_plan(input.mode, input.max_winners, input.reward_fen, &payments)?;
     let mut v = crate::domain::error::Validator::new();
-    v.check(input.bid_deadline > now, "bid_deadline", "must be in the future");
+    v.check(input.bid_deadline > now, "bid_deadline", Rule::Future);
     match (input.mode, &input.directed_org_id) {
         (ChallengeMode::Directed, None) => {
             v.add("directed_org_id", "a directed commission names the organization it commissions");

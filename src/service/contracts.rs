@@ -2,6 +2,7 @@
 //! bid), signed by both, registered by an admin with a sequential number, paid, followed to
 //! market, with the income split to inventors as the law requires.
 
+use crate::domain::error::Rule;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::config::ContractSettings;
@@ -305,7 +306,7 @@ pub fn register(
     rules::apply(status, ContractAction::Register)?;
     let amount = registered_amount.unwrap_or(row.amount_fen);
     let mut v = Validator::new();
-    v.check(amount > 0, "registered_amount_fen", "must be positive");
+    v.check(amount > 0, "registered_amount_fen", Rule::Positive);
     v.check(amount <= row.amount_fen, "registered_amount_fen", "cannot exceed the contract amount");
     v.finish()?;
     let year = crate::domain::voucher::shanghai_date(now).year();

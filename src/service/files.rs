@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::files::{AttachmentRow, FileRow};
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
-use crate::domain::error::{DomainError, ErrorCode, Validator};
+use crate::domain::error::{Arg, DomainError, ErrorCode, Message, Rule, Validator};
 use crate::domain::file::{Purpose, RecordType, missing_purposes};
 use crate::domain::listing::ListingKind;
 use crate::error::{AppError, AppResult};
@@ -96,7 +96,7 @@ pub fn attach(
         return Ok(());
     }
     let mut v = Validator::new();
-    v.check(refs.len() <= 50, field, "at most 50 attachments per request");
+    v.check(refs.len() <= 50, field, Message::too_many(50));
     let mut files = Vec::new();
     for (i, r) in refs.iter().enumerate() {
         let file = db::files::find_file(c, &r.file_id)?.filter(|f| f.status != "deleted" && f.uploaded_by == actor.id);
@@ -187,8 +187,11 @@ pub fn require(c: &mut AnyConnection, owner: Requirer, id: &str, refs: &[Attachm
         return Ok(());
     }
     let names: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
-    let mut err = DomainError::new(ErrorCode::MissingAttachments, format!("missing attachments: {}", names.join(", ")));
-    err.errors.insert("attachments".to_owned(), names.iter().map(|n| format!("missing {n}")).collect());
+    let listed = Arg::List(names.iter().map(|n| (*n).to_owned()).collect());
+    let mut err =
+        DomainError::new(ErrorCode::MissingAttachments, Message::rule(Rule::MissingAttachment).arg("purpose", listed));
+    let each = names.iter().map(|n| Message::rule(Rule::MissingAttachment).arg("purpose", *n)).collect();
+    err.errors.insert("attachments".to_owned(), each);
     Err(err.into())
 }
 

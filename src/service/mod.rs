@@ -24,6 +24,7 @@ pub mod vouchers;
 use crate::db::{self, AnyConnection};
 use crate::domain::account::{OrgRole, Role, UserStatus};
 use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{Message, Rule};
 use crate::domain::organization::{EnterpriseScale, OrgKind, OrgStatus, ServiceCategory};
 use crate::error::{AppError, AppResult};
 
@@ -56,7 +57,7 @@ impl Actor {
     }
 
     pub fn require_admin(&self) -> AppResult<()> {
-        if self.is_admin() { Ok(()) } else { Err(AppError::forbidden("administrators only")) }
+        if self.is_admin() { Ok(()) } else { Err(AppError::forbidden(crate::error::Rule::AdminsOnly)) }
     }
 
     pub fn org_id(&self) -> Option<&str> {
@@ -150,9 +151,9 @@ impl Page {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(20);
         let mut v = crate::domain::error::Validator::new();
-        v.check(page >= 1, "page", "must be at least 1");
-        v.check(page <= 1_000_000, "page", "must be at most 1000000");
-        v.check((1..=Self::MAX_PER_PAGE).contains(&per_page), "per_page", "must be between 1 and 100");
+        v.check(page >= 1, "page", Message::rule(Rule::AtLeast).arg("min", 1));
+        v.check(page <= 1_000_000, "page", Message::rule(Rule::AtMost).arg("max", 1_000_000));
+        v.check((1..=Self::MAX_PER_PAGE).contains(&per_page), "per_page", Message::between(1, 100));
         v.finish()?;
         Ok(Self { page, per_page })
     }

@@ -4,6 +4,7 @@
 //! expiry and the settlement deadline. Every money movement is a guarded UPDATE and a ledger
 //! row in the same transaction, so balances, budget and ledger always agree.
 
+use crate::domain::error::Rule;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 
@@ -195,7 +196,7 @@ pub fn approve(
     let from = ApplicationStatus::parse(&a.status).ok_or_else(|| super::corrupt("application status", &a.status))?;
     rules::decide_application(from, true)?;
     let mut v = crate::domain::error::Validator::new();
-    v.check(approved_fen > 0, "approved_fen", "must be positive");
+    v.check(approved_fen > 0, "approved_fen", Rule::Positive);
     v.check(
         approved_fen <= a.requested_fen,
         "approved_fen",

@@ -479,7 +479,7 @@ async fn required_purposes_are_enforced() {
         let report = app.file(&enterprise, "credit_report", &pdf(100)).await;
         apply["attachments"] = json!([{"file_id": statement, "purpose": "financial_statement"}, {"file_id": report, "purpose": "credit_report"}]);
         let err = app.post(&path, enterprise.t(), &apply).await.problem(422, "missing_attachments");
-        assert_eq!(err["errors"]["attachments"], json!(["missing commitment_letter"]));
+        assert_eq!(err["errors"]["attachments"], json!(["缺少附件：commitment_letter"]));
         let letter = app.file(&enterprise, "commitment_letter", &png()).await;
         apply["attachments"].as_array_mut().unwrap().push(json!({"file_id": letter, "purpose": "commitment_letter"}));
         let application = app.post(&path, enterprise.t(), &apply).await.expect(201);
