@@ -75,6 +75,11 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Base URL used in links sent by email.
     pub public_base_url: String,
+    /// Base URL of the web frontend. When set, the record pages that emails link to
+    /// (`/achievements/{id}`, …) redirect to the same path there; empty: this server shows a
+    /// page pointing at the API.
+    #[serde(default)]
+    pub frontend_base_url: String,
     /// Seconds the server waits for in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
     /// Origins allowed by CORS; empty means no CORS headers at all (same-origin clients only).

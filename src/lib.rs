@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod mail;
 pub mod matching;
 pub mod metrics;
+pub mod pages;
 pub mod search;
 pub mod service;
 pub mod startup;

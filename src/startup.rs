@@ -267,7 +267,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(refuse_nul_in_url))
             .wrap(from_fn(observe))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(from_fn(crate::i18n::negotiate))
             .configure(api::configure)
             .default_service(web::to(api::not_found))

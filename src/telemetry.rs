@@ -40,3 +40,67 @@ where
     // An already-installed subscriber (a second app in the same test process) is fine.
     drop(result);
 }
+
+/// The root span of every request: tracing-actix-web's default, except that the value of a
+/// `token` query parameter (the links in verification and password-reset emails) never reaches
+/// the log.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        use tracing::field::Empty;
+        use tracing_actix_web::{DefaultRootSpanBuilder, RequestId};
+
+        let query = request.query_string();
+        if !query.split('&').any(|pair| pair.starts_with("token=")) {
+            return DefaultRootSpanBuilder::on_request_start(request);
+        }
+        let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "default".to_owned());
+        let user_agent = request.headers().get("User-Agent").and_then(|h| h.to_str().ok()).unwrap_or("");
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.user_agent = %user_agent,
+            http.target = %format!("{}?{}", request.path(), redact_tokens(query)),
+            http.status_code = Empty,
+            otel.name = %format!("{} {route}", request.method()),
+            otel.kind = "server",
+            otel.status_code = Empty,
+            request_id = %request_id,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// `a=1&token=secret` → `a=1&token=[redacted]`.
+fn redact_tokens(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| if pair.starts_with("token=") { "token=[redacted]" } else { pair })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_tokens;
+
+    #[test]
+    fn token_values_are_redacted() {
+        assert_eq!(redact_tokens("token=abc"), "token=[redacted]");
+        assert_eq!(redact_tokens("x=1&token=abc&y=2"), "x=1&token=[redacted]&y=2");
+        assert_eq!(redact_tokens("tokens=1"), "tokens=1");
+    }
+}

@@ -14,7 +14,7 @@ use crate::domain::account::{check_password, normalize_email};
 use crate::domain::error::{ErrorCode, Validator};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{self, LoginAdmission, LoginCompletion, NewAccount, RefreshOutcome};
-use crate::service::load_actor;
+use crate::service::{Actor, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,8 +68,9 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-/// Counts the request against its per-IP limit (429 with `Retry-After` once spent).
-fn limit(state: &AppState, req: &HttpRequest, endpoint: Limited) -> AppResult<()> {
+/// Counts the request against its per-IP limit (429 with `Retry-After` once spent). The
+/// emailed-link pages (`crate::pages`) count against the same limits as the API.
+pub(crate) fn limit(state: &AppState, req: &HttpRequest, endpoint: Limited) -> AppResult<()> {
     state.limits.check(endpoint, client_ip(req, &state.proxies), state.clock.now())
 }
 
@@ -115,16 +116,21 @@ pub async fn verify_email(
     body: ApiJson<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     limit(&state, &req, Limited::VerifyEmail)?;
-    let token = body.into_inner().token;
+    let actor = confirm_email(&state, body.into_inner().token).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&actor)))
+}
+
+/// Consumes an email-verification token and activates its account: the API's
+/// `verify-email` and the page the emailed link opens.
+pub(crate) async fn confirm_email(state: &AppState, token: String) -> AppResult<Actor> {
     let now = state.clock.now();
-    let actor = state
+    state
         .db
         .tx(move |c| {
             let user_id = accounts::verify_email(c, token.trim(), now)?;
             load_actor(c, &user_id)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(&actor)))
+        .await
 }
 
 /// Log in with email and password. Unknown email and wrong password are the same 401.
@@ -262,13 +268,21 @@ pub async fn password_reset_confirm(
 ) -> AppResult<HttpResponse> {
     limit(&state, &req, Limited::PasswordResetConfirm)?;
     let body = body.into_inner();
+    reset_password(&state, &body.token, body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets a new password with a password-reset token and logs every session out: the API's
+/// `password-reset/confirm` and the page the emailed link opens. A too short or too long
+/// password is a 422 on `new_password`, an unusable token a 422 on `token`.
+pub(crate) async fn reset_password(state: &AppState, token: &str, new_password: String) -> AppResult<()> {
     let mut v = Validator::new();
-    check_password(&mut v, "new_password", &body.new_password);
+    check_password(&mut v, "new_password", &new_password);
     v.finish()?;
     // The token is checked before the new password is hashed: a made-up token costs one
     // indexed read, not an argon2 hash.
     let now = state.clock.now();
-    let token = body.token.trim().to_owned();
+    let token = token.trim().to_owned();
     let usable = {
         let token = token.clone();
         state.db.read(move |c| accounts::password_reset_token_usable(c, &token, now)).await?
@@ -276,7 +290,6 @@ pub async fn password_reset_confirm(
     if !usable {
         return Err(AppError::field("token", "invalid, expired or already used"));
     }
-    let hash = state.passwords.admit()?.hash(body.new_password).await?;
-    state.db.tx(move |c| accounts::confirm_password_reset(c, token.trim(), &hash, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let hash = state.passwords.admit()?.hash(new_password).await?;
+    state.db.tx(move |c| accounts::confirm_password_reset(c, &token, &hash, now)).await
 }

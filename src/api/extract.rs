@@ -620,16 +620,18 @@ pub fn path_config() -> web::PathConfig {
 }
 
 /// Rewrites any error response that is not problem+json yet (unknown route, wrong method,
-/// actix's own 4xx) into problem+json, so every failure has the same shape.
+/// actix's own 4xx) into problem+json, so every failure has the same shape. The HTML pages
+/// that emailed links open (`crate::pages`) answer their failures with a page of their own,
+/// which is kept as it is.
 pub fn problem_for_plain_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
+    let keep = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("text/html"));
+    if keep {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status().as_u16();

@@ -29,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::domain::error::{DomainError, Validator};
 use crate::error::AppError;
+use crate::pages;
 use crate::service::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,6 +38,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/metrics").route(get().to(ops::metrics)))
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
+        // HTML pages the links in emails open (crate::pages), outside the API
+        .service(
+            resource("/verify-email")
+                .app_data(pages::form_config())
+                .route(get().to(pages::account::verify_email_form))
+                .route(post().to(pages::account::verify_email)),
+        )
+        .service(
+            resource("/reset-password")
+                .app_data(pages::form_config())
+                .route(get().to(pages::account::reset_password_form))
+                .route(post().to(pages::account::reset_password_submit)),
+        )
+        // one per kind in domain::links::RECORD_KINDS (a test opens each)
+        .service(resource("/achievements/{id}").route(get().to(pages::records::record)))
+        .service(resource("/demands/{id}").route(get().to(pages::records::record)))
+        .service(resource("/challenges/{id}").route(get().to(pages::records::record)))
+        .service(resource("/connections/{id}").route(get().to(pages::records::record)))
+        .service(resource("/contracts/{id}").route(get().to(pages::records::record)))
+        .service(resource("/organizations/{id}").route(get().to(pages::records::record)))
+        .service(resource("/vouchers/{id}").route(get().to(pages::records::record)))
+        .service(resource("/voucher-applications/{id}").route(get().to(pages::records::record)))
+        .service(resource("/voucher-redemptions/{id}").route(get().to(pages::records::record)))
+        .service(resource("/integrity-records/{id}").route(get().to(pages::records::record)))
+        .service(resource("/invitations/{id}").route(get().to(pages::records::record)))
+        .service(resource("/me/notifications").route(get().to(pages::records::notifications)))
         .service(
             web::scope("/api/v1")
                 // accounts

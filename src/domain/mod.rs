@@ -8,6 +8,7 @@ pub mod contract;
 pub mod error;
 pub mod integrity;
 pub mod labels;
+pub mod links;
 pub mod listing;
 pub mod match_event;
 pub mod money;

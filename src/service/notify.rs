@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{self, AnyConnection};
+use crate::domain::links;
 use crate::error::AppResult;
 use crate::jobs::{self, Job};
 use crate::mail::Email;
@@ -86,10 +87,11 @@ pub fn deliver(
             now,
         )?;
         if notice.email {
-            let link = match (&notice.entity_type, &notice.entity_id) {
-                (Some(t), Some(id)) => format!("{base_url}/{t}s/{id}"),
-                _ => format!("{base_url}/me/notifications"),
+            let path = match (&notice.entity_type, &notice.entity_id) {
+                (Some(t), Some(id)) => links::record_path(t, id),
+                _ => links::NOTIFICATIONS_PATH.to_owned(),
             };
+            let link = format!("{base_url}{path}");
             let email = Email::Notification { title: notice.title.clone(), body: notice.body.clone(), link };
             jobs::enqueue(c, &Job::SendEmail { to: user.email.clone(), email }, now)?;
         }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::listings::SubscriptionRow;
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
+use crate::domain::links;
 use crate::domain::listing::Field;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
@@ -165,7 +166,7 @@ pub fn send_digests(c: &mut AnyConnection, base_url: &str, now: DateTime<Utc>) -
                 .iter()
                 .map(|(_, target, id, title)| DigestItem {
                     title: title.clone(),
-                    link: format!("{base_url}/{target}s/{id}"),
+                    link: format!("{base_url}{}", links::record_path(target, id)),
                 })
                 .collect();
             jobs::enqueue(c, &Job::SendEmail { to: user.email, email: Email::Digest { items: digest } }, now)?;

@@ -17,6 +17,7 @@ mod listings;
 mod matching;
 mod ops;
 mod organizations;
+mod pages;
 mod permissions;
 mod races;
 mod read_path;
