@@ -12,6 +12,7 @@ mod files;
 mod helpers;
 mod integrity;
 mod jobs;
+mod journey;
 mod language;
 mod listings;
 mod matching;
