@@ -14,6 +14,7 @@ mod integrity;
 mod jobs;
 mod listings;
 mod matching;
+mod openapi_examples;
 mod ops;
 mod organizations;
 mod permissions;
