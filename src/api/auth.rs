@@ -114,7 +114,7 @@ pub async fn register(
 
 /// Confirm an email address with the token from the verification email.
 ///
-/// 任何人可调用，凭邮件中的一次性令牌；账户 `unverified` → `active`。错误：400/422 令牌无效或过期（`invalid_token` 等），429 `rate_limited`。
+/// 任何人可调用，凭邮件中的一次性令牌；账户 `unverified` → `active`。错误：422 `validation_failed`（令牌无效、过期或已用过，字段 `token`），429 `rate_limited`。
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
     responses((status = 200, body = UserView), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests)))]
@@ -271,7 +271,7 @@ pub async fn password_reset(
 
 /// Set a new password with the token from the reset email; every session is logged out.
 ///
-/// 凭重置邮件中的一次性令牌设置新密码（至少 10 位），该用户已有的刷新令牌全部作废，返回 204。错误：400/422（令牌无效或过期、密码太短），429 `rate_limited`，503。
+/// 凭重置邮件中的一次性令牌设置新密码（至少 10 位），该用户已有的刷新令牌全部作废，返回 204。错误：422 `validation_failed`（令牌无效、过期或已用过，或新密码太短），429 `rate_limited`，503。
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204, description = "Password changed"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests), (status = 503, response = ServiceUnavailable)))]

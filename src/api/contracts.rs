@@ -206,7 +206,7 @@ fn optional_uuid(raw: Option<String>, field: &str) -> AppResult<Option<String>> 
 
 /// Draft a contract (member of either party).
 ///
-/// 卖方或买方机构的成员，双方均不得处于诚信否决期；分期付款之和须等于 `amount_fen`，提成比例 0–10000 基点；关联已接受的对接时对接变为 `contracted`。新合同为 `draft`。错误：403 `forbidden`、`integrity_veto`，422 `validation_failed`。
+/// 卖方或买方机构的成员；双方须为已认证机构且均不在诚信否决期内；分期付款之和须等于 `amount_fen`，提成比例 0–10000 基点；关联已接受的对接时对接变为 `contracted`。新合同为 `draft`。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，422 `validation_failed`（含对方机构未认证）。
 #[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractRequest,
     responses((status = 201, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
