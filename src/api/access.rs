@@ -64,6 +64,7 @@ impl From<AccessRequestRow> for AccessRequestView {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"message": "我司拟在动力电池产线应用该技术，希望查阅工艺参数与中试数据以评估导入可行性。"}))]
 pub struct AccessRequestCreate {
     /// Why the organization wants the detail.
     #[serde(default)]
@@ -72,6 +73,7 @@ pub struct AccessRequestCreate {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"nda_text": "甲乙双方就甲方科技成果的保密技术资料达成如下保密协议：乙方仅为评估合作可行性之目的使用上述资料，未经甲方书面同意不得向任何第三方披露，保密期限为五年。", "nda_version": "2026-v1"}))]
 pub struct GrantRequest {
     /// The NDA text the requester must accept.
     #[schema(min_length = 1, max_length = 50000)]
@@ -82,18 +84,22 @@ pub struct GrantRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"nda_sha256": "3f9a6c1e0b7d4a2f8e5c9b1d6a3f0e7c2b8d5a1f4e9c6b3d0a7f2e8c5b1d4a6f"}))]
 pub struct AcceptNdaRequest {
     /// The `nda_sha256` of the request: proves which text was accepted.
     pub nda_sha256: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "贵方业务方向与该成果应用领域不符，暂不提供保密资料。"}))]
 pub struct AccessReason {
     #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// A verified organization asks to read a published achievement's confidential detail.
+///
+/// 已认证机构的成员（非成果所属机构）；成果须已发布。状态 `requested`。错误：403 `forbidden`、`organization_not_verified`，404 `not_found`，409 `duplicate_access_request`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/achievements/{id}/access-requests", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")), request_body = AccessRequestCreate,
     responses((status = 201, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -121,6 +127,8 @@ pub async fn create(
 }
 
 /// The owner's list of requests and NDA holders.
+///
+/// 成果所属机构成员与管理员。错误：403 `forbidden`，404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/achievements/{id}/access-requests", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")),
     responses((status = 200, body = Items<AccessRequestView>), (status = 401, response = Unauthorized),
@@ -151,6 +159,8 @@ async fn decide(state: &AppState, user: AuthUser, id: &str, decision: Decision) 
 }
 
 /// The owner grants a request, offering its NDA text.
+///
+/// 成果所属机构成员；`requested` → `granted`，附保密协议文本（版本缺省为 `1`），申请方须接受后才能查看。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/access-requests/{id}/grant", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Access request id")), request_body = GrantRequest,
     responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -174,6 +184,8 @@ pub async fn grant(
 }
 
 /// The owner declines a request (requested or granted).
+///
+/// 成果所属机构成员；`requested`/`granted` → `declined`，理由可选。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/access-requests/{id}/decline", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Access request id")), request_body = AccessReason,
     responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -189,6 +201,8 @@ pub async fn decline(
 }
 
 /// The owner revokes access (granted or active).
+///
+/// 成果所属机构成员；`granted`/`active` → `revoked`，理由可选。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/access-requests/{id}/revoke", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Access request id")), request_body = AccessReason,
     responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -213,6 +227,8 @@ fn reason(b: AccessReason) -> AppResult<Option<String>> {
 }
 
 /// The requester accepts the NDA offered (by its hash): the detail opens to its organization.
+///
+/// 申请方机构成员，回传授予时给出的 `nda_sha256`；`granted` → `active`。错误：403 `forbidden`，404 `not_found`，409 `nda_version_mismatch`（哈希不符）、`invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/access-requests/{id}/accept-nda", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Access request id")), request_body = AcceptNdaRequest,
     responses((status = 200, body = AccessRequestView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),

@@ -65,6 +65,8 @@ pub struct AuditQuery {
 }
 
 /// Every state change and admin action, newest first.
+///
+/// 仅管理员，可按对象类型与对象 id 筛选，分页。错误：403 `forbidden`，422。
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "administration", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Paginated<AuditEntryView>), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -114,6 +116,8 @@ pub struct CheckpointView {
 
 /// Sequences pending entries, then re-checks the audit log's hash chain from the first
 /// entry against the latest signed checkpoint.
+///
+/// 仅管理员；返回哈希链的校验结果。错误：403 `forbidden`。
 #[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "administration", security(("bearer" = [])),
     responses((status = 200, body = AuditVerification), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
 pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
@@ -141,6 +145,8 @@ pub async fn audit_verify(state: web::Data<AppState>, admin: AdminUser) -> AppRe
 }
 
 /// Platform statistics by SQL aggregation, with the listing → contract funnel.
+///
+/// 仅管理员。错误：403 `forbidden`。
 #[utoipa::path(get, path = "/api/v1/admin/stats", tag = "administration", security(("bearer" = [])),
     responses((status = 200, body = crate::service::stats::Stats), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]
 pub async fn stats(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
@@ -155,6 +161,8 @@ pub async fn stats(state: web::Data<AppState>, admin: AdminUser) -> AppResult<Ht
 }
 
 /// Every contract as CSV (UTF-8 with BOM, Chinese headers; opens in Excel), streamed.
+///
+/// 仅管理员；流式输出，中途出错时中止下载而不是返回不完整文件。错误：403 `forbidden`。
 #[utoipa::path(get, path = "/api/v1/admin/exports/contracts.csv", tag = "administration", security(("bearer" = [])),
     responses((status = 200, description = "CSV, one row per contract", content_type = "text/csv"),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden)))]

@@ -18,6 +18,7 @@ use crate::service::{Actor, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "li.ming@example.cn", "password": "correct-horse-battery", "display_name": "李明"}))]
 pub struct RegisterRequest {
     #[schema(example = "li.ming@example.cn", max_length = 254)]
     pub email: String,
@@ -29,28 +30,33 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "q7GxT2mV9kLp4RzW8nBc3YdF6hJs1UeA"}))]
 pub struct TokenRequest {
     pub token: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "li.ming@example.cn", "password": "correct-horse-battery"}))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"refresh_token": "R4vN8cXq2LmT7pWz9KdY3hFb6JsG1aEu"}))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "li.ming@example.cn"}))]
 pub struct PasswordResetRequest {
     #[schema(max_length = 254)]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "Z8kP3wQm6TbN1xVr4LcY9gHd2JfS7aEu", "new_password": "quiet-river-lantern-2027"}))]
 pub struct PasswordResetConfirm {
     pub token: String,
     /// At least 10 characters.
@@ -75,6 +81,8 @@ pub(crate) fn limit(state: &AppState, req: &HttpRequest, endpoint: Limited) -> A
 }
 
 /// Create an account; a verification email is sent.
+///
+/// 任何人可调用，按 IP 限流。新账户状态为 `unverified`，验证邮件经任务队列发出。错误：409 `email_taken`，422 `validation_failed`（邮箱格式、密码至少 10 位），429 `rate_limited`，503（密码哈希排队已满）。
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 400, response = BadRequest),
         (status = 409, response = Conflict), (status = 422, response = Unprocessable),
@@ -107,6 +115,8 @@ pub async fn register(
 }
 
 /// Confirm an email address with the token from the verification email.
+///
+/// 任何人可调用，凭邮件中的一次性令牌；账户 `unverified` → `active`。错误：422 `validation_failed`（令牌无效、过期或已用过，字段 `token`），429 `rate_limited`。
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
     responses((status = 200, body = UserView), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests)))]
@@ -136,6 +146,8 @@ pub(crate) async fn confirm_email(state: &AppState, token: String) -> AppResult<
 /// Log in with email and password. Unknown email and wrong password are the same 401.
 /// After `auth.account_lock_failures` failures the account's logins answer 429 for
 /// `auth.account_lock_minutes`, the right password included.
+///
+/// 任何人可调用，按 IP 限流；返回访问令牌与刷新令牌。错误：401 `invalid_credentials`（邮箱或密码错误，未知用户同样耗时），429 `rate_limited`，503。
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -202,6 +214,8 @@ fn token_pair(state: &AppState, user: &crate::db::users::UserRow, refresh_token:
 
 /// Exchange a refresh token for a new pair. The old token stops working; presenting a
 /// rotated token again revokes its whole family.
+///
+/// 持有刷新令牌者调用；旧刷新令牌作废（轮换），返回新的一对令牌。错误：401 `invalid_token`（已用过、已注销或过期），422。
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", request_body = RefreshRequest,
     responses((status = 200, body = TokenPair), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
@@ -224,6 +238,8 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
 }
 
 /// Revoke a refresh token (and its session family).
+///
+/// 已登录用户；作废所给刷新令牌，成功返回 204。错误：401 `unauthorized`/`invalid_token`，422。
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", request_body = RefreshRequest,
     security(("bearer" = [])),
     responses((status = 204, description = "Logged out"), (status = 400, response = BadRequest),
@@ -241,6 +257,8 @@ pub async fn logout(
 /// Ask for a password-reset email. Always 202, whether or not the account exists; at most one
 /// email per account every `auth.password_reset_interval_minutes`, and each new link
 /// replaces the older ones.
+///
+/// 任何人可调用，按 IP 限流；无论邮箱是否注册都返回 202（不泄露账户是否存在），已注册时发送重置邮件。错误：422，429 `rate_limited`。
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
     responses((status = 202, description = "Accepted"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests)))]
@@ -258,6 +276,8 @@ pub async fn password_reset(
 }
 
 /// Set a new password with the token from the reset email; every session is logged out.
+///
+/// 凭重置邮件中的一次性令牌设置新密码（至少 10 位），该用户已有的刷新令牌全部作废，返回 204。错误：422 `validation_failed`（令牌无效、过期或已用过，或新密码太短），429 `rate_limited`，503。
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204, description = "Password changed"), (status = 400, response = BadRequest), (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests), (status = 503, response = ServiceUnavailable)))]

@@ -40,6 +40,7 @@ pub struct MilestoneRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "高温合金叶片内部缺陷智能检测", "description": "面向航空发动机高温合金涡轮叶片，研制内部缺陷自动检测装备与识别算法，实现批量叶片在线检测。", "field": "advanced_manufacturing", "indicators": [{"name": "缺陷检出率", "target": "≥99%"}, {"name": "单件检测时间", "target": "≤5分钟"}], "reward_fen": 200000000, "mode": "single", "max_winners": 1, "bid_deadline": "2031-03-31T16:00:00Z", "publicity_days": 7, "eligible_kinds": ["university", "institute"], "milestones": [{"title": "样机研制", "due_date": "2031-12-31", "payment_fen": 80000000}, {"title": "现场验证", "due_date": "2032-06-30", "payment_fen": 120000000}]}))]
 pub struct CreateChallengeRequest {
     #[schema(example = "高温合金叶片内部缺陷智能检测", min_length = 1, max_length = 200)]
     pub title: String,
@@ -200,6 +201,7 @@ impl From<Details> for ChallengeView {
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"proposal": "基于相控阵超声与深度学习的叶片内部缺陷检测方案，已在 3 类叶片上完成原理验证。", "budget_fen": 180000000, "plan": "第一阶段 9 个月完成样机研制，第二阶段 6 个月完成产线现场验证。", "team": [{"name": "陈志强", "title": "教授"}, {"name": "刘洋", "title": "高级工程师"}]}))]
 pub struct BidRequest {
     #[schema(min_length = 1, max_length = 20000)]
     pub proposal: String,
@@ -260,12 +262,14 @@ impl From<BidRow> for BidView {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"user_ids": ["5b7e2c1a-3d4f-4e6a-8b9c-0d1e2f3a4b5c", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"]}))]
 pub struct ExpertsRequest {
     #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 50)]
     pub user_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"technical": 88, "team": 85, "budget": 80, "comment": "技术路线清晰，团队具备相控阵超声检测工程经验，预算基本合理。"}))]
 pub struct ScoreRequest {
     /// 0..100 each.
     #[schema(minimum = 0, maximum = 100)]
@@ -328,12 +332,14 @@ pub struct FeedbackView {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"bid_ids": ["2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a"]}))]
 pub struct AwardRequest {
     #[schema(value_type = Vec<uuid::Uuid>, min_items = 1)]
     pub bid_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"bid_id": "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a", "report": "样机已完成实验室联调，缺陷检出率 99.3%，单件检测时间 4 分 20 秒，详见测试报告。"}))]
 pub struct DeliverRequest {
     #[schema(format = Uuid)]
     pub bid_id: String,
@@ -346,12 +352,14 @@ pub struct DeliverRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"bid_id": "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a"}))]
 pub struct MilestoneAcceptRequest {
     #[schema(format = Uuid)]
     pub bid_id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"bid_id": "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a", "reason": "中期评估缺陷检出率仅 96%，未达到 ≥99% 的指标。"}))]
 pub struct BidReasonRequest {
     #[schema(format = Uuid)]
     pub bid_id: String,
@@ -413,6 +421,8 @@ fn validate_create(b: CreateChallengeRequest) -> AppResult<NewChallengeInput> {
 }
 
 /// Publish a challenge (draft). Members of verified enterprises and government bodies.
+///
+/// 已认证企业、政府部门的成员；新榜单为草稿。截止时间须在未来，里程碑付款之和须等于 `reward_fen`，`single`/`directed` 仅 1 名、`horse_race` 2–5 名中标者，公示期 0–15 天。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges", tag = "challenges", security(("bearer" = [])), request_body = CreateChallengeRequest,
     responses((status = 201, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -454,6 +464,8 @@ pub struct ChallengeQuery {
 }
 
 /// Public challenges (open or later); directed commissions only to their parties.
+///
+/// 任何人可调用：`open` 及之后状态的公开榜单，定向委托仅对双方可见，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/challenges", tag = "challenges", params(ChallengeQuery),
     responses((status = 200, body = Paginated<ChallengeView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -502,6 +514,8 @@ pub async fn list(
 }
 
 /// One challenge with its milestones, winners, progress and payments.
+///
+/// 公开榜单对所有人可见；草稿、待审核、被驳回及定向委托仅对相关方与管理员可见，否则 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/challenges/{id}", tag = "challenges", params(("id" = String, Path, description = "Challenge id")),
     responses((status = 200, body = ChallengeView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
 pub async fn get(state: web::Data<AppState>, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -541,6 +555,8 @@ async fn act(
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.
+///
+/// 发榜机构成员。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/submit", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")),
     responses((status = 200, body = ChallengeView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -551,6 +567,8 @@ pub async fn submit(state: web::Data<AppState>, user: AuthUser, id: web::Path<St
 }
 
 /// Approve: `pending_review` → `open` (bidding starts).
+///
+/// 仅管理员；开始揭榜。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/admin/challenges/{id}/approve", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")),
     responses((status = 200, body = ChallengeView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -564,6 +582,8 @@ pub async fn approve(state: web::Data<AppState>, admin: AdminUser, id: web::Path
 }
 
 /// Reject with a reason: `pending_review` → `rejected`.
+///
+/// 仅管理员，须给出理由。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/challenges/{id}/reject", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")), request_body = ReasonRequest,
     responses((status = 200, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -581,6 +601,8 @@ pub async fn reject(
 }
 
 /// Bid (揭榜), alone or leading a consortium of at most four verified partners.
+///
+/// 符合 `eligible_kinds` 的已认证机构成员（不能是发榜方），截止前、榜单 `open` 时；每个机构只能有一个有效投标，可选带不超过 4 个已认证合作单位。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，404 `not_found`，409 `bidding_closed`、`duplicate_bid`，422 `validation_failed`、`missing_attachments`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/bids", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), IdempotencyHeader), request_body = BidRequest,
     responses((status = 201, body = BidView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -631,6 +653,8 @@ pub async fn create_bid(
 
 /// Bids: all of them to the issuer (after the deadline), assigned experts and admins; a
 /// bidder sees only its own.
+///
+/// 发榜方（截止后）、指派专家与管理员看全部；投标方只看本机构的。错误：403 `forbidden`，404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/bids", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")),
     responses((status = 200, body = Items<BidView>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -657,6 +681,8 @@ pub async fn list_bids(state: web::Data<AppState>, user: AuthUser, id: web::Path
 }
 
 /// Withdraw a bid before the deadline.
+///
+/// 投标机构成员，截止前；该机构可重新投标。错误：404 `not_found`，409 `bidding_closed`、`invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/bids/{bid_id}/withdraw", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("bid_id" = String, Path, description = "Bid id")),
     responses((status = 200, body = BidView), (status = 401, response = Unauthorized), (status = 404, response = NotFound),
@@ -679,6 +705,8 @@ pub async fn withdraw_bid(
 }
 
 /// Assign experts (role `expert`, no conflict of interest): → `under_review`.
+///
+/// 仅管理员，截止后；被指派者须为 `expert` 角色且与投标机构无利益冲突、未受诚信否决。`bidding_closed` → `under_review`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`conflict_of_interest`、`integrity_veto`，422 `validation_failed`（非专家）。
 #[utoipa::path(post, path = "/api/v1/admin/challenges/{id}/experts", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")), request_body = ExpertsRequest,
     responses((status = 200, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -702,6 +730,8 @@ pub async fn assign_experts(
 }
 
 /// An assigned expert scores a bid (0..100 each; overwritable until the award).
+///
+/// 被指派的专家，评审期间（授榜前可覆盖）。错误：403 `forbidden`（未被指派），404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`（分值超出 0–100）。
 #[utoipa::path(put, path = "/api/v1/challenges/{id}/bids/{bid_id}/score", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("bid_id" = String, Path, description = "Bid id")),
     request_body = ScoreRequest,
@@ -736,6 +766,8 @@ pub async fn score(
 }
 
 /// Bids with every expert's total and the aggregate, best first.
+///
+/// 发榜方、指派专家与管理员；专家多于 4 名时去掉最高与最低分后取平均。错误：403 `forbidden`，404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/ranking", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")),
     responses((status = 200, body = Items<RankingItem>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -762,6 +794,8 @@ pub async fn ranking(state: web::Data<AppState>, user: AuthUser, id: web::Path<S
 }
 
 /// Award: `single` one bid, `horse_race` 2..max_winners; the others are not selected.
+///
+/// 发榜方成员，所有指派专家评完全部投标后；有公示期时 → `publicizing`，否则 → `in_progress`，其余投标为 `not_selected`。错误：403 `forbidden`，404 `not_found`，409 `scores_incomplete`、`invalid_state_transition`，422 `validation_failed`（中标数量不符或投标不属于本榜）。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/award", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")), request_body = AwardRequest,
     responses((status = 200, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -779,6 +813,8 @@ pub async fn award(
 }
 
 /// A bidder's score, rank and the experts' comments, after the award.
+///
+/// 投标机构成员，授榜后：本机构投标的得分、排名与专家评语。错误：404 `not_found`，409 `invalid_state_transition`（尚未授榜）。
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/bids/{bid_id}/feedback", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("bid_id" = String, Path, description = "Bid id")),
     responses((status = 200, body = FeedbackView), (status = 401, response = Unauthorized), (status = 404, response = NotFound),
@@ -806,6 +842,8 @@ pub async fn feedback(
 }
 
 /// The winning team delivers a milestone: → `delivered`.
+///
+/// 中标机构成员，榜单 `in_progress`（公示期结束后）；里程碑 `pending` → `delivered`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/milestones/{mid}/deliver", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("mid" = String, Path, description = "Milestone id")),
     request_body = DeliverRequest,
@@ -837,6 +875,8 @@ pub async fn deliver(
 }
 
 /// The issuer accepts a delivered milestone, recording its payment.
+///
+/// 发榜方成员；`delivered` → `accepted` 并记录付款（赛马制分摊，总额不超过奖金），全部验收后榜单 `completed`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/milestones/{mid}/accept", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("mid" = String, Path, description = "Milestone id")),
     request_body = MilestoneAcceptRequest,
@@ -855,6 +895,8 @@ pub async fn accept_milestone(
 }
 
 /// The issuer sends a delivered milestone back: → `pending`, with a reason.
+///
+/// 发榜方成员，须给出理由；`delivered` → `pending`，中标方可重新交付。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/milestones/{mid}/reject", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"), ("mid" = String, Path, description = "Milestone id")),
     request_body = BidReasonRequest,
@@ -876,6 +918,8 @@ pub async fn reject_milestone(
 }
 
 /// Horse races only: drop a winner (at least one must remain).
+///
+/// 发榜方成员，仅赛马制（`horse_race`）进行中；淘汰一名中标者，至少保留一名。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/eliminate", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")), request_body = BidReasonRequest,
     responses((status = 200, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -895,6 +939,8 @@ pub async fn eliminate(
 }
 
 /// Cancel (issuer or admin), from any state before `completed`.
+///
+/// 发榜方成员或管理员，须给出理由；`completed` 与 `cancelled` 之外的任何状态 → `cancelled`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/cancel", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id")), request_body = ReasonRequest,
     responses((status = 200, body = ChallengeView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),

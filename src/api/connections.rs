@@ -20,6 +20,7 @@ use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"achievement_id": "0f8c2d4e-6a1b-4c3d-9e7f-5a2b8c1d3e4f", "message": "我司为动力电池制造企业，希望就该成果的技术许可进行对接，可安排技术负责人赴贵校交流。"}))]
 pub struct ConnectionRequest {
     /// Exactly one of `achievement_id` and `demand_id`.
     #[schema(format = Uuid)]
@@ -31,6 +32,7 @@ pub struct ConnectionRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason_code": "price", "reason": "报价超出我方本年度技术引进预算。"}))]
 pub struct DeclineRequest {
     pub reason_code: DeclineReason,
     #[schema(max_length = 2000)]
@@ -38,6 +40,7 @@ pub struct DeclineRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"body": "您好，我们可在下周三上午安排线上会议，介绍中试线工艺参数，请确认是否方便。"}))]
 pub struct MessageRequest {
     #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
@@ -149,6 +152,8 @@ impl From<MessageRow> for MessageView {
 }
 
 /// Ask the owner of a published achievement or demand to talk.
+///
+/// 已认证机构的成员（不能对本机构的条目发起）；`achievement_id` 与 `demand_id` 恰给其一，对象须已发布。状态为 `requested`，对方收到通知。错误：403 `forbidden`、`organization_not_verified`，404 `not_found`，409 `duplicate_connection`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])), request_body = ConnectionRequest,
     responses((status = 201, body = ConnectionView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
@@ -187,6 +192,8 @@ pub async fn create(
 }
 
 /// One connection (either organization, or an admin).
+///
+/// 双方机构成员与管理员；其他人 404 `not_found`。接受后包含双方联系方式。
 #[utoipa::path(get, path = "/api/v1/connections/{id}", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = ConnectionView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -221,6 +228,8 @@ async fn respond(
 }
 
 /// Accept a request: `requested` → `accepted`; contact details become visible to both.
+///
+/// 被请求方（条目所属机构）成员。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/connections/{id}/accept", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = ConnectionView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -230,6 +239,8 @@ pub async fn accept(state: web::Data<AppState>, user: AuthUser, id: web::Path<St
 }
 
 /// Decline a request with a reason code: `requested` → `declined`.
+///
+/// 被请求方成员，须给出原因代码（`too_early`、`unclear_benefit`、`price`、`not_relevant`、`capacity`、`other`）。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/connections/{id}/decline", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")), request_body = DeclineRequest,
     responses((status = 200, body = ConnectionView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -266,6 +277,8 @@ pub enum RoleParam {
 }
 
 /// The caller organization's connections, newest first.
+///
+/// 已登录用户：本机构发起或收到的对接，可按状态与角色筛选，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])), params(ConnectionQuery),
     responses((status = 200, body = Paginated<ConnectionView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -291,6 +304,8 @@ pub async fn list(
 }
 
 /// Post a message in the thread (while `requested` or `accepted`).
+///
+/// 双方机构成员；对接已拒绝或已签约后不能再发言。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")), request_body = MessageRequest,
     responses((status = 201, body = MessageView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -325,6 +340,8 @@ pub struct MessageQuery {
 }
 
 /// The thread, oldest first.
+///
+/// 双方机构成员与管理员，分页。错误：404 `not_found`，422。
 #[utoipa::path(get, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id"), MessageQuery),
     responses((status = 200, body = Paginated<MessageView>), (status = 401, response = Unauthorized), (status = 404, response = NotFound),

@@ -30,6 +30,7 @@ pub struct PlanRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"kind": "transfer", "title": "高效钙钛矿太阳能电池制备技术转让合同", "seller_org_id": "7d1e3f5a-9b2c-4d6e-8f0a-1b3c5d7e9f2a", "buyer_org_id": "4a6c8e0f-2b4d-4f6a-9c1e-3d5f7a9b1c3e", "achievement_id": "0f8c2d4e-6a1b-4c3d-9e7f-5a2b8c1d3e4f", "amount_fen": 300000000, "payment_plan": [{"due_date": "2031-03-31", "amount_fen": 100000000}, {"due_date": "2031-09-30", "amount_fen": 200000000}]}))]
 pub struct ContractRequest {
     pub kind: ContractKind,
     #[schema(min_length = 1, max_length = 200)]
@@ -205,6 +206,8 @@ fn optional_uuid(raw: Option<String>, field: &str) -> AppResult<Option<String>> 
 }
 
 /// Draft a contract (member of either party).
+///
+/// 卖方或买方机构的成员；双方须为已认证机构且均不在诚信否决期内；分期付款之和须等于 `amount_fen`，提成比例 0–10000 基点；关联已接受的对接时对接变为 `contracted`。新合同为 `draft`。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，422 `validation_failed`（含对方机构未认证）。
 #[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractRequest,
     responses((status = 201, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -267,6 +270,8 @@ pub struct ContractQuery {
 }
 
 /// Contracts the caller's organization is a party to (administrators: all).
+///
+/// 已登录用户：本机构作为一方的合同；管理员看全部，可按状态筛选，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), params(ContractQuery),
     responses((status = 200, body = Paginated<ContractView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -287,6 +292,8 @@ pub async fn list(
 }
 
 /// One contract with its plan, payments, timeline and distribution (parties, admin).
+///
+/// 双方机构成员与管理员；其他人 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id")),
     responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -326,6 +333,8 @@ async fn act(
 
 /// Sign for your side; both signatures make it `signed` (a transfer marks its achievement
 /// `transferred`).
+///
+/// 双方机构成员各签一次；双方签署后 `draft` → `signed`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`（已签或状态不符）。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/sign", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id")),
     responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -340,12 +349,15 @@ pub async fn sign(state: web::Data<AppState>, user: AuthUser, id: web::Path<Stri
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
+#[schema(example = json!({"registered_amount_fen": 300000000}))]
 pub struct ContractRegisterRequest {
     /// The recognised technology transaction amount (技术交易额); defaults to the contract amount.
     pub registered_amount_fen: Option<i64>,
 }
 
 /// 认定登记: `signed` → `registered`, with a unique number like `2026-000123`.
+///
+/// 仅管理员；认定金额缺省为合同金额且不得超过它，请求体可为空。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/contracts/{id}/register", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id")), request_body = ContractRegisterRequest,
     responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -369,6 +381,7 @@ pub async fn register(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"amount_fen": 100000000, "paid_at": "2026-03-15T02:30:00Z", "reference": "工商银行电汇 HX20260315-0042"}))]
 pub struct PaymentRequest {
     #[schema(minimum = 1)]
     pub amount_fen: i64,
@@ -378,6 +391,8 @@ pub struct PaymentRequest {
 }
 
 /// The seller records a payment received (never beyond the amount).
+///
+/// 卖方机构成员，合同 `registered` 或 `performing`；首笔付款使合同进入 `performing`，累计不得超过合同金额；支持 `Idempotency-Key`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`idempotency_key_reused`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/payments", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = PaymentRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -410,6 +425,7 @@ pub async fn payment(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"stage": "pilot", "note": "中试线投产，首批 500 片组件通过第三方认证。", "revenue_fen": 0, "reported_at": "2026-06-30T08:00:00Z"}))]
 pub struct CommercializationRequest {
     pub stage: Stage,
     #[serde(default)]
@@ -421,6 +437,8 @@ pub struct CommercializationRequest {
 }
 
 /// Either party reports progress to market; stages never go back.
+///
+/// 任一方机构成员；阶段 `lab` → `pilot` → `mass_production` → `on_market` 只进不退；支持 `Idempotency-Key`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`idempotency_key_reused`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/commercialization", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = CommercializationRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -457,6 +475,7 @@ pub async fn commercialization(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"net_income_fen": 100000000, "inventor_share_bp": 7000, "beneficiaries": [{"name": "陈志强", "share_bp": 6000}, {"name": "刘洋", "share_bp": 4000}]}))]
 pub struct DistributionRequest {
     pub net_income_fen: i64,
     /// Inventors' share of the net income; for transfer, license and equity contracts at
@@ -468,6 +487,8 @@ pub struct DistributionRequest {
 }
 
 /// The seller (university or institute) records how income is split with inventors.
+///
+/// 卖方机构成员；受益人份额之和须为 10000 基点，转让、许可、作价投资合同给发明人的比例不得低于法定下限（缺省 5000 基点）；支持 `Idempotency-Key`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`idempotency_key_reused`，422 `inventor_share_too_low`、`validation_failed`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/revenue-distribution", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = DistributionRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -503,6 +524,8 @@ pub async fn distribution(
 }
 
 /// Either party completes the contract.
+///
+/// 任一方机构成员；`registered`/`performing` → `completed`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/complete", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id")),
     responses((status = 200, body = ContractView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -514,6 +537,8 @@ pub async fn complete(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 }
 
 /// Either party terminates the contract, with a reason.
+///
+/// 任一方机构成员，须给出理由；`draft`、`signed`、`registered`、`performing` → `terminated`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/terminate", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id")), request_body = ReasonRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),

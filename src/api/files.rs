@@ -149,6 +149,8 @@ fn too_large(limit: u64) -> AppError {
 /// streams into object storage; its type is detected from its content and checked against the
 /// purpose's allow-list; its SHA-256 is computed on the way. A file attached to nothing within
 /// 24 hours is deleted.
+///
+/// 已登录用户。错误：400 `bad_request`（分段缺失或顺序不对），403 `forbidden`（如 `evidence` 用途仅管理员），413 `file_too_large`，415 `unsupported_media_type`，422 `unsupported_file_type`、`validation_failed`。
 #[utoipa::path(post, path = "/api/v1/files", tag = "files", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = FileView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -335,6 +337,8 @@ fn unsupported(purpose: Purpose, found: &str) -> AppError {
 /// Downloads a file (streamed), to its uploader, administrators and whoever may read a record
 /// it is attached to at that attachment's visibility; anyone else gets 404. Honours a single
 /// `Range: bytes=…` (206).
+///
+/// 错误：404 `not_found`（不存在或无权查看），416（范围无法满足）。
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "File id"),
         ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1048575`")),
@@ -399,6 +403,8 @@ pub async fn download(
 // ---------- DELETE /files/{id} ----------
 
 /// The uploader deletes a file attached to nothing (attached files stay for the audit trail).
+///
+/// 上传者本人，返回 204。错误：404 `not_found`，409 `conflict`（文件已附加到记录）。
 #[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", security(("bearer" = [])),
     params(("id" = String, Path, description = "File id")),
     responses((status = 204, description = "Deleted"), (status = 401, response = Unauthorized),

@@ -22,6 +22,7 @@ use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"org_id": "7d1e3f5a-9b2c-4d6e-8f0a-1b3c5d7e9f2a", "severity": "warning", "reason": "申报材料中检测报告数据与原始记录不一致，经核查属实。", "expires_at": "2031-12-31T16:00:00Z"}))]
 pub struct CreateIntegrityRequest {
     /// Exactly one of `org_id` and `user_id`.
     #[schema(format = Uuid)]
@@ -77,6 +78,8 @@ impl IntegrityView {
 }
 
 /// Record a warning or a veto on an organization or a user.
+///
+/// 仅管理员；`org_id` 与 `user_id` 恰给其一。`veto`（否决）生效期间，该机构或用户不能投标、申请创新券、签订合同或担任评审专家；`warning` 仅作提示。错误：403 `forbidden`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/integrity-records", tag = "integrity", security(("bearer" = [])),
     request_body = CreateIntegrityRequest,
     responses((status = 201, body = IntegrityView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -127,6 +130,8 @@ pub struct IntegrityQuery {
 }
 
 /// Integrity records, newest first.
+///
+/// 仅管理员，可按机构或用户筛选，分页。错误：403 `forbidden`，422。
 #[utoipa::path(get, path = "/api/v1/admin/integrity-records", tag = "integrity", security(("bearer" = [])),
     params(IntegrityQuery),
     responses((status = 200, body = Paginated<IntegrityView>), (status = 401, response = Unauthorized),
@@ -152,6 +157,8 @@ pub async fn list(
 }
 
 /// End a record early; it stays in the history.
+///
+/// 仅管理员，须给出理由；记录提前失效但保留在历史中。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`（已解除），422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/integrity-records/{id}/lift", tag = "integrity", security(("bearer" = [])),
     params(("id" = String, Path, description = "Record id")), request_body = ReasonRequest,
     responses((status = 200, body = IntegrityView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),

@@ -33,6 +33,7 @@ where
 // ---------- achievements ----------
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "高效钙钛矿太阳能电池制备技术", "summary": "采用两步溶液法与界面钝化工艺，小面积器件光电转换效率达 25.1%，组件经 1000 小时湿热老化后效率保持 95% 以上。", "field": "new_energy", "keywords": ["钙钛矿", "光伏", "薄膜电池"], "trl": 6, "transfer_modes": ["license", "transfer"], "asking_price_fen": 300000000, "negotiable": true, "region": "江苏省", "patent_numbers": ["CN202410587326.2", "CN202420311458.8"], "confidential": {"text": "前驱体配方、退火温度曲线及中试线工艺参数详见保密附件。"}}))]
 pub struct AchievementCreate {
     #[schema(example = "高效钙钛矿太阳能电池制备技术", min_length = 1, max_length = 200)]
     pub title: String,
@@ -88,6 +89,7 @@ impl AchievementCreate {
 
 /// A partial edit: only the keys sent change (`null` clears an optional value).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"summary": "采用两步溶液法与界面钝化工艺，组件效率 22.8%，已完成 1000 小时湿热老化与 200 次冷热循环测试。", "trl": 7, "asking_price_fen": 280000000, "keywords": ["钙钛矿", "光伏", "中试"]}))]
 pub struct AchievementPatch {
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
@@ -210,6 +212,7 @@ impl From<ListingRow> for AchievementView {
 // ---------- demands ----------
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "地铁车辆轮对尺寸在线检测需求", "description": "需在车辆段入库线上非接触测量轮缘厚度、轮径等参数，测量精度 ±0.2 mm，车速 5–10 km/h 下自动识别车号并出具报告。", "field": "transportation", "keywords": ["轮对", "在线检测", "机器视觉"], "min_trl": 6, "budget_fen": 150000000, "region": "江苏省", "deadline": "2031-06-30"}))]
 pub struct DemandCreate {
     #[schema(example = "地铁车辆轮对尺寸在线检测需求", min_length = 1, max_length = 200)]
     pub title: String,
@@ -254,6 +257,7 @@ impl DemandCreate {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"budget_fen": 180000000, "deadline": "2031-12-31", "keywords": ["轮对", "在线检测", "激光测量"]}))]
 pub struct DemandPatch {
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
@@ -590,6 +594,8 @@ fn check_org_id(org_id: Option<String>) -> AppResult<Option<String>> {
 // ---------- achievement handlers ----------
 
 /// List an achievement (draft). Members of verified universities and institutes only.
+///
+/// 已认证高校、科研院所的成员；新成果为草稿 `draft`。TRL 必填 1–9，至少一种转化方式，地区为省级名称，专利号须带正确校验位，价格以分计。错误：403 `forbidden`（机构类型不符）、`organization_not_verified`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])),
     request_body = AchievementCreate,
     responses((status = 201, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -607,12 +613,16 @@ pub async fn create_achievement(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AchievementQuery {
     /// Full text over title, summary and keywords (Chinese segmented; synonyms understood).
+    #[param(example = "钙钛矿 光伏")]
     pub q: Option<String>,
     pub field: Option<Field>,
+    #[param(example = "江苏省")]
     pub region: Option<String>,
     /// Only achievements at or above this TRL.
+    #[param(example = 5)]
     pub min_trl: Option<i32>,
     /// Only achievements priced at or below this (unpriced ones excluded).
+    #[param(example = 500000000)]
     pub max_price_fen: Option<i64>,
     pub transfer_mode: Option<TransferMode>,
     pub org_id: Option<String>,
@@ -624,6 +634,8 @@ pub struct AchievementQuery {
 }
 
 /// Published achievements: search, filter, sort.
+///
+/// 任何人可调用（无需令牌）：已发布成果的全文检索、筛选与排序，分页；`mine=true` 时为本机构全部状态的成果。错误：422（未知地区、非 UUID 的 `org_id`、分页越界）。
 #[utoipa::path(get, path = "/api/v1/achievements", tag = "achievements", params(AchievementQuery),
     responses((status = 200, body = Paginated<AchievementView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list_achievements(
@@ -648,6 +660,8 @@ pub async fn list_achievements(
 }
 
 /// One achievement: published ones to anyone, others to the owning organization and admins.
+///
+/// 已发布的对所有人可见；其他状态仅对所属机构与管理员可见，否则 404 `not_found`。保密信息仅对所有者、管理员与已签署保密协议者返回。
 #[utoipa::path(get, path = "/api/v1/achievements/{id}", tag = "achievements",
     params(("id" = String, Path, description = "Achievement id")),
     responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -660,6 +674,8 @@ pub async fn get_achievement(
 }
 
 /// Edit a draft or rejected achievement (owning organization).
+///
+/// 所属机构成员；仅 `draft` 或 `rejected` 状态可编辑，只修改所给字段（`null` 清空可选值），合并后整体重新校验。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(patch, path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")), request_body = AchievementPatch,
     responses((status = 200, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -677,6 +693,8 @@ pub async fn update_achievement(
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.
+///
+/// 所属机构成员。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/achievements/{id}/submit", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")),
     responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -690,6 +708,8 @@ pub async fn submit_achievement(
 }
 
 /// Withdraw a published achievement: `published` → `withdrawn`.
+///
+/// 所属机构成员；撤下后不再出现在检索中。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/achievements/{id}/withdraw", tag = "achievements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")),
     responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -703,6 +723,8 @@ pub async fn withdraw_achievement(
 }
 
 /// Approve: `pending_review` → `published`.
+///
+/// 仅管理员；发布后进入检索并通知订阅者。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/admin/achievements/{id}/approve", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")),
     responses((status = 200, body = AchievementView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -716,6 +738,8 @@ pub async fn approve_achievement(
 }
 
 /// Reject with a reason: `pending_review` → `rejected`.
+///
+/// 仅管理员，须给出理由；所属机构可修改后重新提交。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/achievements/{id}/reject", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id")), request_body = ReasonRequest,
     responses((status = 200, body = AchievementView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -734,6 +758,8 @@ pub async fn reject_achievement(
 // ---------- demand handlers ----------
 
 /// Post a demand (draft). Members of verified enterprises and government bodies only.
+///
+/// 已认证企业、政府部门的成员；新需求为草稿 `draft`。`min_trl` 可选 1–9，预算以分计，地区为省级名称。错误：403 `forbidden`、`organization_not_verified`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/demands", tag = "demands", security(("bearer" = [])), request_body = DemandCreate,
     responses((status = 201, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -750,14 +776,19 @@ pub async fn create_demand(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DemandQuery {
     /// Full text over title, description and keywords.
+    #[param(example = "在线检测")]
     pub q: Option<String>,
     pub field: Option<Field>,
+    #[param(example = "江苏省")]
     pub region: Option<String>,
     /// Only demands whose minimum TRL is at least this.
+    #[param(example = 5)]
     pub min_trl: Option<i32>,
     /// Only demands whose minimum TRL is at most this (an achievement of that TRL fits).
+    #[param(example = 7)]
     pub max_trl: Option<i32>,
     /// Only demands with a budget of at least this.
+    #[param(example = 100000000)]
     pub min_budget_fen: Option<i64>,
     /// Only demands with a budget of at most this.
     pub max_budget_fen: Option<i64>,
@@ -769,6 +800,8 @@ pub struct DemandQuery {
 }
 
 /// Published demands: search, filter, sort.
+///
+/// 任何人可调用（无需令牌）：已发布需求的全文检索、筛选（领域、地区、TRL、预算）与排序，分页；`mine=true` 时为本机构全部状态的需求。错误：422。
 #[utoipa::path(get, path = "/api/v1/demands", tag = "demands", params(DemandQuery),
     responses((status = 200, body = Paginated<DemandView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list_demands(
@@ -794,6 +827,8 @@ pub async fn list_demands(
 }
 
 /// One demand: published ones to anyone, others to the owning organization and admins.
+///
+/// 已发布的对所有人可见；其他状态仅对所属机构与管理员可见，否则 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
 pub async fn get_demand(state: web::Data<AppState>, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -801,6 +836,8 @@ pub async fn get_demand(state: web::Data<AppState>, user: MaybeUser, id: web::Pa
 }
 
 /// Edit a draft or rejected demand (owning organization).
+///
+/// 所属机构成员；仅 `draft` 或 `rejected` 状态可编辑，只修改所给字段（`null` 清空可选值）。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(patch, path = "/api/v1/demands/{id}", tag = "demands", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")), request_body = DemandPatch,
     responses((status = 200, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -818,6 +855,8 @@ pub async fn update_demand(
 }
 
 /// Submit for review: `draft`/`rejected` → `pending_review`.
+///
+/// 所属机构成员；`draft`/`rejected` → `pending_review`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/demands/{id}/submit", tag = "demands", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -831,6 +870,8 @@ pub async fn submit_demand(
 }
 
 /// Withdraw a published demand.
+///
+/// 所属机构成员；`published` → `withdrawn`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/demands/{id}/withdraw", tag = "demands", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -844,6 +885,8 @@ pub async fn withdraw_demand(
 }
 
 /// Approve a demand: `pending_review` → `published`.
+///
+/// 仅管理员；发布后进入检索并通知订阅者。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/admin/demands/{id}/approve", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -857,6 +900,8 @@ pub async fn approve_demand(
 }
 
 /// Reject a demand with a reason.
+///
+/// 仅管理员，须给出理由；`pending_review` → `rejected`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/demands/{id}/reject", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")), request_body = ReasonRequest,
     responses((status = 200, body = DemandView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -892,6 +937,8 @@ pub struct PageQuery {
 }
 
 /// Everything waiting for review, oldest submission first (ties by id).
+///
+/// 仅管理员：待审核的成果、需求与榜单，分页。错误：403 `forbidden`，422（分页参数）。
 #[utoipa::path(get, path = "/api/v1/admin/review-queue", tag = "administration", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Paginated<ReviewItem>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 422, response = Unprocessable)))]

@@ -147,6 +147,8 @@ async fn matches_for(
 }
 
 /// Published achievements ranked for this demand, with reasons. Owning organization and admins.
+///
+/// 需求所属机构成员与管理员；按领域、关键词、TRL、价格与地区打分并给出理由。错误：403 `forbidden`，404 `not_found`，422（`limit`）。
 #[utoipa::path(get, path = "/api/v1/demands/{id}/matches", tag = "matching", security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id"), MatchQuery),
     responses((status = 200, body = MatchList), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -161,6 +163,8 @@ pub async fn demand_matches(
 }
 
 /// Published demands ranked for this achievement, with reasons. Owning organization and admins.
+///
+/// 成果所属机构成员与管理员；返回与该成果匹配的已发布需求及理由。错误：403 `forbidden`，404 `not_found`，422（`limit`）。
 #[utoipa::path(get, path = "/api/v1/achievements/{id}/matches", tag = "matching", security(("bearer" = [])),
     params(("id" = String, Path, description = "Achievement id"), MatchQuery),
     responses((status = 200, body = MatchList), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),

@@ -42,6 +42,8 @@ fn labelled<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn
 
 /// Codes and their Chinese labels: fields, regions, transfer modes, service categories,
 /// enterprise scales, organization kinds, contract kinds and match reason codes. Public.
+///
+/// 任何人可调用：枚举取值（领域、转化方式、地区等）及其中文名称，供表单使用；不会失败（503 除外）。
 #[utoipa::path(get, path = "/api/v1/meta", tag = "operations",
     responses((status = 200, description = "Codes and labels", body = Meta)))]
 pub async fn meta() -> HttpResponse {

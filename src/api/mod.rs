@@ -270,6 +270,7 @@ pub struct Items<T: ToSchema> {
 
 /// A body carrying only a reason (rejections, cancellations, lifts).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "材料不完整：请补充第三方检测报告后重新提交。"}))]
 pub struct ReasonRequest {
     #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,

@@ -34,6 +34,8 @@ pub struct EmbeddingsReadiness {
 }
 
 /// Liveness: the process is up and serving.
+///
+/// 任何人可调用，无需令牌；进程存活即 200，不访问数据库。
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
@@ -41,6 +43,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers. 503 problem+json otherwise.
+///
+/// 任何人可调用；数据库可用时 200，否则 503 `service_unavailable`（带 Retry-After）。
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
@@ -57,6 +61,8 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 
 /// Prometheus text exposition. With `server.metrics_token` set (production requires it, or a
 /// private port), only `Authorization: Bearer <token>` gets an answer; others get 404.
+///
+/// Prometheus 文本格式。配置了 `metrics_token` 时只接受该 bearer 令牌，否则 404 `not_found`（除非 `metrics_public`）。
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
         (status = 404, description = "A metrics token is configured and the request did not present it",

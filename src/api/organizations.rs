@@ -23,6 +23,7 @@ use crate::service::{Actor, Page, load_actor, parse_categories};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "江南先进材料研究院", "kind": "institute", "credit_code": "12320100466002518X", "region": "江苏省", "description": "专注于高性能复合材料与新型储能材料的应用研究，拥有省级中试基地。", "contact_name": "周敏", "contact_phone": "025-83791234"}))]
 pub struct CreateOrgRequest {
     #[schema(example = "江南先进材料研究院", min_length = 1, max_length = 200)]
     pub name: String,
@@ -147,6 +148,8 @@ impl OrgView {
 }
 
 /// Register an organization; the caller becomes its owner and an administrator reviews it.
+///
+/// 任何尚未加入机构的已登录用户；调用者成为所有者（owner），机构状态 `pending`，待管理员审核。统一社会信用代码须通过 GB 32100 校验。错误：409 `already_in_organization`、`credit_code_taken`，422 `validation_failed`（信用代码、地区、规模仅限企业、服务类别仅限服务机构）。
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
     request_body = CreateOrgRequest,
     responses((status = 201, body = OrgView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -171,6 +174,8 @@ pub async fn create(
 }
 
 /// An organization's public profile (verified ones); members and admins see any status.
+///
+/// 已认证机构对所有人可见；待审核或被驳回的机构仅对其成员与管理员可见，其他人 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 200, body = OrgView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -201,6 +206,8 @@ pub struct OrgListQuery {
 }
 
 /// Verified organizations (administrators: all, filterable by status).
+///
+/// 任何人可调用：机构列表，可按类型、状态与名称关键词筛选，分页；联系方式仅对成员与管理员可见。错误：422（查询参数）。
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrgListQuery),
     responses((status = 200, body = Paginated<OrgView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -234,6 +241,7 @@ pub async fn list(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "wang.fang@example.cn", "org_role": "member"}))]
 pub struct InvitationRequest {
     /// Email of the person to invite (with or without an account).
     #[schema(example = "wang.fang@example.cn", max_length = 254)]
@@ -300,6 +308,8 @@ async fn invite_member(
 /// An owner invites someone to join as a member or co-owner. Always 202 for a valid request,
 /// whether or not the email has an account or an organization; the person joins only when
 /// they accept (`POST /invitations/{id}/accept`).
+///
+/// 机构所有者。对合法请求总是返回 202（不泄露该邮箱是否有账户），对方接受后加入。错误：403 `forbidden`（非所有者），404 `not_found`，422 `validation_failed`（邮箱）。
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/invitations", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")), request_body = InvitationRequest,
     responses((status = 202, description = "Invitation recorded"), (status = 400, response = BadRequest),
@@ -316,6 +326,8 @@ pub async fn invite(
 
 /// The first round's way to add a member; now the same as an invitation (202, the user joins
 /// on accepting).
+///
+/// 与 `POST /organizations/{id}/invitations` 相同：机构所有者发出邀请，返回 202。错误：403 `forbidden`，404 `not_found`，422。
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")), request_body = InvitationRequest,
     responses((status = 202, description = "Invitation recorded"), (status = 400, response = BadRequest),
@@ -331,6 +343,8 @@ pub async fn add_member(
 }
 
 /// Invitations addressed to the caller's email, newest first.
+///
+/// 任何已登录用户：发往本人邮箱、仍待处理的邀请。错误：401。
 #[utoipa::path(get, path = "/api/v1/me/invitations", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = InvitationList), (status = 401, response = Unauthorized)))]
 pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
@@ -367,6 +381,8 @@ async fn on_invitation(
 
 /// The invitee joins the organization. Needs a verified email and no organization yet
 /// (409 `already_in_organization`); the platform administrator cannot accept (403).
+///
+/// 被邀请人（邮箱须已验证）；`pending` → `accepted`，加入机构。错误：403 `forbidden`（邮箱未验证），404 `not_found`，409 `already_in_organization`、`invalid_state_transition`（已处理或已过期）。
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/accept", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -380,6 +396,8 @@ pub async fn accept_invitation(
 }
 
 /// The invitee declines.
+///
+/// 被邀请人；`pending` → `declined`。错误：404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/decline", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized),
@@ -393,6 +411,8 @@ pub async fn decline_invitation(
 }
 
 /// An owner withdraws a pending invitation of their organization.
+///
+/// 邀请所属机构的所有者；`pending` → `revoked`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/revoke", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -406,6 +426,8 @@ pub async fn revoke_invitation(
 }
 
 /// An owner removes a member or co-owner; the last owner cannot be removed (409 `last_owner`).
+///
+/// 机构所有者移除成员，返回 204。错误：403 `forbidden`，404 `not_found`，409 `last_owner`（不能移除最后一名所有者）。
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}/members/{user_id}", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id"), ("user_id" = String, Path, description = "Member's user id")),
     responses((status = 204, description = "Removed"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -429,6 +451,8 @@ pub async fn remove_member(
 }
 
 /// Leave your organization; its last owner cannot (409 `last_owner`).
+///
+/// 机构成员本人退出机构。错误：409 `last_owner`（最后一名所有者不能退出）、`conflict`（不在任何机构）。
 #[utoipa::path(post, path = "/api/v1/me/organization/leave", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, response = Unauthorized), (status = 409, response = Conflict)))]
 pub async fn leave(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
@@ -445,6 +469,8 @@ pub async fn leave(state: web::Data<AppState>, user: AuthUser) -> AppResult<Http
 }
 
 /// Verify a pending organization.
+///
+/// 仅管理员；`pending` → `verified`，此后成员可发布成果、需求、榜单等。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/admin/organizations/{id}/verify", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 200, body = OrgView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -454,6 +480,8 @@ pub async fn verify(state: web::Data<AppState>, admin: AdminUser, id: web::Path<
 }
 
 /// Reject a pending organization with a reason.
+///
+/// 仅管理员，须给出理由；`pending` → `rejected`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`（理由为空）。
 #[utoipa::path(post, path = "/api/v1/admin/organizations/{id}/reject", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")), request_body = ReasonRequest,
     responses((status = 200, body = OrgView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),

@@ -19,6 +19,7 @@ use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"target": "demand", "fields": ["new_energy", "new_materials"], "keywords": ["储能", "固态电池"], "region": "江苏省"}))]
 pub struct SubscriptionRequest {
     pub target: Target,
     /// Any of these fields (empty: every field).
@@ -55,6 +56,8 @@ impl From<SubscriptionRow> for SubscriptionView {
 }
 
 /// Subscribe to newly published items of one kind.
+///
+/// 任何已登录用户；按类型（成果、需求、榜单）、领域、关键词（至多 20 个）与地区订阅，新发布时收到站内通知。错误：422 `validation_failed`（未知地区、关键词过多）。
 #[utoipa::path(post, path = "/api/v1/me/subscriptions", tag = "notifications", security(("bearer" = [])),
     request_body = SubscriptionRequest,
     responses((status = 201, body = SubscriptionView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -94,6 +97,8 @@ pub struct SubscriptionQuery {
 }
 
 /// The caller's subscriptions, newest first.
+///
+/// 任何已登录用户，只看自己的订阅，分页。错误：422（分页参数）。
 #[utoipa::path(get, path = "/api/v1/me/subscriptions", tag = "notifications", security(("bearer" = [])),
     params(SubscriptionQuery),
     responses((status = 200, body = Paginated<SubscriptionView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
@@ -111,6 +116,8 @@ pub async fn list(
 }
 
 /// Stop a subscription.
+///
+/// 订阅者本人，返回 204；他人的订阅为 404 `not_found`。
 #[utoipa::path(delete, path = "/api/v1/me/subscriptions/{id}", tag = "notifications", security(("bearer" = [])),
     params(("id" = String, Path, description = "Subscription id")),
     responses((status = 204, description = "Deleted"), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]

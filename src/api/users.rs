@@ -56,6 +56,8 @@ impl From<&Actor> for UserView {
 }
 
 /// The caller, their role and their organization.
+///
+/// 任何已登录用户。错误：401 `unauthorized`。
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, response = Unauthorized)))]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
@@ -64,11 +66,14 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"role": "expert"}))]
 pub struct RoleRequest {
     pub role: Role,
 }
 
 /// Set a user's platform role (`user`, `expert`, `admin`).
+///
+/// 仅管理员。设置平台角色 `user`/`expert`/`admin`，新角色在对方重新登录后生效。错误：403 `forbidden`，404 `not_found`，409 `conflict`（例如撤销最后一名管理员），422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/role", tag = "administration", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")), request_body = RoleRequest,
     responses((status = 200, body = UserView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -131,6 +136,8 @@ pub struct NotificationQuery {
 }
 
 /// The caller's notifications, newest first.
+///
+/// 任何已登录用户，只看自己的站内通知，分页。错误：401，422（分页参数）。
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", security(("bearer" = [])),
     params(NotificationQuery),
     responses((status = 200, body = Paginated<NotificationView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
@@ -149,6 +156,8 @@ pub async fn notifications(
 }
 
 /// Mark one notification read (idempotent).
+///
+/// 通知的接收者本人；标记为已读（重复调用无副作用）。他人的通知为 404 `not_found`。
 #[utoipa::path(post, path = "/api/v1/me/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
     params(("id" = String, Path, description = "Notification id")),
     responses((status = 200, body = NotificationView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]

@@ -25,6 +25,7 @@ use crate::service::{Page, load_actor};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "2027年度江苏省科技创新券", "year": 2027, "total_budget_fen": 5000000000_i64, "per_enterprise_cap_fen": 30000000, "coverage_ratio_bp": 5000, "service_categories": ["inspection_testing", "rd_design", "technology_consulting"], "eligible_scales": ["small", "micro", "medium"], "valid_days": 180, "applications_open": "2027-01-01", "applications_close": "2027-10-31", "settle_by": "2028-03-31"}))]
 pub struct ProgramRequest {
     #[schema(example = "2026年度科技创新券", min_length = 1, max_length = 200)]
     pub name: String,
@@ -105,6 +106,7 @@ impl From<ProgramRow> for ProgramView {
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"requested_fen": 1000000, "purpose": "委托第三方检测机构开展新型锂电池隔膜孔隙率与热收缩性能检测。", "service_category": "inspection_testing"}))]
 pub struct ApplicationRequest {
     #[schema(minimum = 1)]
     pub requested_fen: i64,
@@ -203,6 +205,7 @@ impl VoucherView {
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"voucher_code": "KJQ-2027-7F3K9M2P", "service_fee_fen": 600000, "invoice_no": "25322000000012345678", "description": "锂电池隔膜孔隙率、热收缩率及穿刺强度检测（报告编号 JC2027-0315）。"}))]
 pub struct RedemptionRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub voucher_code: String,
@@ -300,6 +303,8 @@ pub struct SummaryView {
 }
 
 /// Open a voucher program with a fixed budget.
+///
+/// 仅管理员。金额以分计，补贴比例以基点计（1–10000），申请窗口与兑付截止为上海时区的日期且依次不早于前者。错误：403 `forbidden`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/voucher-programs", tag = "vouchers", security(("bearer" = [])), request_body = ProgramRequest,
     responses((status = 201, body = ProgramView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -366,6 +371,8 @@ pub struct PageQuery {
 }
 
 /// Voucher programs with their remaining budget.
+///
+/// 任何人可调用（无需令牌），分页。错误：422（分页参数）。
 #[utoipa::path(get, path = "/api/v1/voucher-programs", tag = "vouchers", params(PageQuery),
     responses((status = 200, body = Paginated<ProgramView>), (status = 422, response = Unprocessable)))]
 pub async fn list_programs(state: web::Data<AppState>, query: ApiQuery<PageQuery>) -> AppResult<HttpResponse> {
@@ -376,6 +383,8 @@ pub async fn list_programs(state: web::Data<AppState>, query: ApiQuery<PageQuery
 }
 
 /// One voucher program.
+///
+/// 任何人可调用，含要求的附件用途。错误：404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/voucher-programs/{id}", tag = "vouchers", params(("id" = String, Path, description = "Program id")),
     responses((status = 200, body = ProgramView), (status = 404, response = NotFound)))]
 pub async fn get_program(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -390,6 +399,8 @@ pub async fn get_program(state: web::Data<AppState>, id: web::Path<String>) -> A
 }
 
 /// Apply for a voucher (member of a verified enterprise of an eligible scale, in the window).
+///
+/// 已认证企业的成员，企业规模在 `eligible_scales` 内，申请窗口期间；支持 `Idempotency-Key`。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，404 `not_found`，409 `applications_closed`、`idempotency_key_reused`，422 `validation_failed`、`missing_attachments`。
 #[utoipa::path(post, path = "/api/v1/voucher-programs/{id}/applications", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Program id"), IdempotencyHeader), request_body = ApplicationRequest,
     responses((status = 201, body = ApplicationView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -440,6 +451,8 @@ pub struct ApplicationQuery {
 }
 
 /// The caller organization's applications (administrators: all).
+///
+/// 已登录用户：本机构的申请；管理员看全部，可按状态与计划筛选，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/voucher-applications", tag = "vouchers", security(("bearer" = [])), params(ApplicationQuery),
     responses((status = 200, body = Paginated<ApplicationView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list_applications(
@@ -460,12 +473,15 @@ pub async fn list_applications(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"approved_fen": 800000}))]
 pub struct ApproveRequest {
     /// At most the requested amount.
     pub approved_fen: i64,
 }
 
 /// Approve an application within the budget and the enterprise cap; issues a voucher.
+///
+/// 仅管理员；`submitted` → `approved`，核定金额不超过申请额，从计划预算中扣除并签发创新券。错误：403 `forbidden`，404 `not_found`，409 `voucher_budget_exceeded`、`enterprise_cap_exceeded`、`invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/voucher-applications/{id}/approve", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Application id")), request_body = ApproveRequest,
     responses((status = 200, body = VoucherView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -491,6 +507,8 @@ pub async fn approve(
 }
 
 /// Reject an application with a reason.
+///
+/// 仅管理员，须给出理由；`submitted` → `rejected`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/voucher-applications/{id}/reject", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Application id")), request_body = ReasonRequest,
     responses((status = 200, body = ApplicationView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -523,6 +541,8 @@ pub struct VoucherQuery {
 }
 
 /// The caller organization's vouchers (administrators: all).
+///
+/// 已登录用户：本机构持有的创新券（含券码与余额）；管理员看全部，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/vouchers", tag = "vouchers", security(("bearer" = [])), params(VoucherQuery),
     responses((status = 200, body = Paginated<VoucherView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list_vouchers(
@@ -545,6 +565,8 @@ pub async fn list_vouchers(
 }
 
 /// One voucher (holder enterprise, admin).
+///
+/// 持券企业成员与管理员；其他人 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/vouchers/{id}", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Voucher id")),
     responses((status = 200, body = VoucherView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -563,6 +585,8 @@ pub async fn get_voucher(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 
 /// A service provider redeems a voucher; the covered amount is reserved at once. Send an
 /// `Idempotency-Key` to make retries safe.
+///
+/// 已认证服务机构的成员，且提供该券的服务类别；按补贴比例从券余额中预留金额，状态 `pending_confirmation`。错误：403 `forbidden`、`organization_not_verified`，404 `not_found`（券码不存在），409 `voucher_not_active`、`voucher_budget_exceeded`（余额不足）、`idempotency_key_reused`，422 `validation_failed`、`missing_attachments`。
 #[utoipa::path(post, path = "/api/v1/voucher-redemptions", tag = "vouchers", security(("bearer" = [])),
     params(IdempotencyHeader),
     request_body = RedemptionRequest,
@@ -613,6 +637,8 @@ pub struct RedemptionQuery {
 }
 
 /// Redemptions the caller's organization made (provider) or received (holder); admins all.
+///
+/// 已登录用户：本机构发起（服务机构）或收到（持券企业）的兑付；管理员看全部，分页。错误：422。
 #[utoipa::path(get, path = "/api/v1/voucher-redemptions", tag = "vouchers", security(("bearer" = [])), params(RedemptionQuery),
     responses((status = 200, body = Paginated<RedemptionView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list_redemptions(
@@ -633,6 +659,8 @@ pub async fn list_redemptions(
 }
 
 /// One redemption (provider, holder, admin).
+///
+/// 服务机构、持券企业的成员与管理员；其他人 404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/voucher-redemptions/{id}", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Redemption id")),
     responses((status = 200, body = RedemptionView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -682,6 +710,8 @@ async fn redemption_step(
 }
 
 /// The holder enterprise confirms it received the service.
+///
+/// 持券企业成员；`pending_confirmation` → `confirmed`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/voucher-redemptions/{id}/confirm", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Redemption id")),
     responses((status = 200, body = RedemptionView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -691,6 +721,8 @@ pub async fn confirm(state: web::Data<AppState>, user: AuthUser, id: web::Path<S
 }
 
 /// Settle (兑付) a confirmed redemption, before the program's settlement deadline.
+///
+/// 仅管理员，兑付截止日前；`confirmed` → `settled`，预留金额记为已兑付。错误：403 `forbidden`，404 `not_found`，409 `settlement_closed`、`invalid_state_transition`。
 #[utoipa::path(post, path = "/api/v1/admin/voucher-redemptions/{id}/settle", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Redemption id")),
     responses((status = 200, body = RedemptionView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -700,6 +732,8 @@ pub async fn settle(state: web::Data<AppState>, admin: AdminUser, id: web::Path<
 }
 
 /// Reject a redemption; its reservation returns to the voucher.
+///
+/// 仅管理员，须给出理由；`pending_confirmation`/`confirmed` → `rejected`，预留金额退回创新券。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/voucher-redemptions/{id}/reject", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Redemption id")), request_body = ReasonRequest,
     responses((status = 200, body = RedemptionView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -719,6 +753,8 @@ pub async fn reject_redemption(
 }
 
 /// Revoke a voucher; its unreserved balance returns to the program.
+///
+/// 仅管理员，须给出理由；`active` → `revoked`，未预留的余额退回计划预算。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/admin/vouchers/{id}/revoke", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Voucher id")), request_body = ReasonRequest,
     responses((status = 200, body = VoucherView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -744,6 +780,8 @@ pub async fn revoke(
 }
 
 /// Every money movement of a program, oldest first.
+///
+/// 仅管理员：签发、预留、释放、兑付、过期、撤销等每笔资金流水，分页。错误：403 `forbidden`，404 `not_found`，422。
 #[utoipa::path(get, path = "/api/v1/admin/voucher-programs/{id}/ledger", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Program id"), PageQuery),
     responses((status = 200, body = Paginated<LedgerItem>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
@@ -767,6 +805,8 @@ pub async fn ledger(
 }
 
 /// Totals computed from the ledger.
+///
+/// 仅管理员：由流水计算的预算、已签发、已预留、已兑付与剩余金额。错误：403 `forbidden`，404 `not_found`。
 #[utoipa::path(get, path = "/api/v1/admin/voucher-programs/{id}/summary", tag = "vouchers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Program id")),
     responses((status = 200, body = SummaryView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),

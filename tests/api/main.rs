@@ -16,6 +16,7 @@ mod journey;
 mod language;
 mod listings;
 mod matching;
+mod openapi_examples;
 mod ops;
 mod organizations;
 mod pages;
