@@ -56,6 +56,7 @@ impl From<AuditRow> for AuditEntryView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// e.g. `organization`, `achievement`, `voucher`.
     pub entity_type: Option<String>,

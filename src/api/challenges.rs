@@ -453,6 +453,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChallengeQuery {
     /// As read now (a passed deadline counts as `bidding_closed`).
     pub status: Option<ChallengeStatus>,

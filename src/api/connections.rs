@@ -261,6 +261,7 @@ pub async fn decline(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConnectionQuery {
     /// `sent` (by my organization) or `received` (about my listings); both when absent.
     pub role: Option<RoleParam>,
@@ -334,6 +335,7 @@ pub async fn post_message(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,

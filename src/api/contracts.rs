@@ -262,6 +262,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContractQuery {
     pub status: Option<ContractStatus>,
     pub kind: Option<ContractKind>,

@@ -120,6 +120,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IntegrityQuery {
     pub org_id: Option<String>,
     pub user_id: Option<String>,

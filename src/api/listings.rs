@@ -611,6 +611,7 @@ pub async fn create_achievement(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AchievementQuery {
     /// Full text over title, summary and keywords (Chinese segmented; synonyms understood).
     #[param(example = "钙钛矿 光伏")]
@@ -774,6 +775,7 @@ pub async fn create_demand(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DemandQuery {
     /// Full text over title, description and keywords.
     #[param(example = "在线检测")]
@@ -931,6 +933,7 @@ pub struct ReviewItem {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,

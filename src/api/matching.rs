@@ -94,6 +94,7 @@ pub struct MatchAnswer {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MatchQuery {
     /// 1..50, default 10.
     pub limit: Option<i64>,

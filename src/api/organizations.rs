@@ -195,6 +195,7 @@ pub async fn get(state: web::Data<AppState>, user: MaybeUser, id: web::Path<Stri
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgListQuery {
     pub kind: Option<OrgKind>,
     /// Administrators only; others always see verified organizations.

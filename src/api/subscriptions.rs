@@ -91,6 +91,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubscriptionQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,

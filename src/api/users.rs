@@ -128,6 +128,7 @@ impl From<NotificationRow> for NotificationView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     /// Only unread notifications.
     pub unread: Option<bool>,

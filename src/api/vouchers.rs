@@ -365,6 +365,7 @@ pub async fn create_program(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -443,6 +444,7 @@ pub async fn apply(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     pub status: Option<ApplicationStatus>,
     pub program_id: Option<String>,
@@ -534,6 +536,7 @@ pub async fn reject_application(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VoucherQuery {
     pub program_id: Option<String>,
     pub page: Option<i64>,
@@ -630,6 +633,7 @@ pub async fn redeem(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RedemptionQuery {
     pub status: Option<RedemptionStatus>,
     pub page: Option<i64>,

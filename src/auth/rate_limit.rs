@@ -77,35 +77,78 @@ fn bucket(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Fixed one-minute windows per address. The windows live in two generations, by the minute
+/// of the clock in which they were touched: when the minute turns, the older generation is
+/// dropped whole, so forgetting expired addresses costs nothing per request however many
+/// addresses there are (a window opened late in one minute is still found in the previous
+/// generation during the next). Memory holds at most two minutes of addresses.
 pub struct IpLimiter {
     per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>,
+    windows: Mutex<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    /// The clock minute (`timestamp / 60`) of `current`.
+    minute: i64,
+    current: HashMap<IpAddr, (DateTime<Utc>, u32)>,
+    previous: HashMap<IpAddr, (DateTime<Utc>, u32)>,
+}
+
+impl Generations {
+    /// Moves to `minute`, returning the generation that aged out (dropped by the caller,
+    /// outside the lock).
+    fn turn(&mut self, minute: i64) -> Option<HashMap<IpAddr, (DateTime<Utc>, u32)>> {
+        if minute <= self.minute {
+            return None;
+        }
+        let aged = if minute == self.minute + 1 {
+            std::mem::replace(&mut self.previous, std::mem::take(&mut self.current))
+        } else {
+            self.previous.clear();
+            std::mem::take(&mut self.current)
+        };
+        self.minute = minute;
+        Some(aged)
+    }
 }
 
 impl IpLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, windows: Mutex::new(HashMap::new()) }
+        Self { per_minute, windows: Mutex::new(Generations::default()) }
     }
 
     /// Counts one attempt from `ip`; `Err(retry_after_secs)` once the minute's budget is spent.
     pub fn check(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
+        let minute = chrono::Duration::minutes(1);
+        let key = bucket(ip);
         let mut windows = match self.windows.lock() {
             Ok(w) => w,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now - *start < chrono::Duration::minutes(1));
-        }
-        let entry = windows.entry(bucket(ip)).or_insert((now, 0));
-        if now - entry.0 >= chrono::Duration::minutes(1) {
+        let aged = windows.turn(now.timestamp().div_euclid(60));
+        let carried = windows.previous.remove(&key).filter(|(start, _)| now - *start < minute);
+        let entry = windows.current.entry(key).or_insert_with(|| carried.unwrap_or((now, 0)));
+        if now - entry.0 >= minute {
             *entry = (now, 0);
         }
-        if entry.1 >= self.per_minute {
-            let reset = entry.0 + chrono::Duration::minutes(1);
-            return Err((reset - now).num_seconds().max(1) as u64);
-        }
-        entry.1 += 1;
-        Ok(())
+        let outcome = if entry.1 >= self.per_minute {
+            let reset = entry.0 + minute;
+            Err((reset - now).num_seconds().max(1) as u64)
+        } else {
+            entry.1 += 1;
+            Ok(())
+        };
+        drop(windows);
+        drop(aged);
+        outcome
+    }
+
+    /// Addresses with a window (both generations), for tests.
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        let windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        windows.current.len() + windows.previous.len()
     }
 }
 
@@ -126,6 +169,26 @@ mod tests {
         assert!(matches!(retry, Some(s) if (1..=60).contains(&s)));
         assert!(limiter.check(other, t0).is_ok(), "other addresses are independent");
         assert!(limiter.check(ip, t0 + chrono::Duration::seconds(61)).is_ok(), "a new minute resets");
+    }
+
+    #[test]
+    fn a_window_spans_the_turn_of_the_clock_minute_and_old_addresses_are_forgotten() {
+        let limiter = IpLimiter::new(2);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        // 10 s before a clock minute turns.
+        let t0 = DateTime::from_timestamp(60 * 1_000_000 - 10, 0).unwrap_or_default();
+        assert!(limiter.check(ip, t0).is_ok());
+        assert!(limiter.check(ip, t0).is_ok());
+        // 20 s later the clock minute has turned but the address's window has not.
+        assert!(limiter.check(ip, t0 + chrono::Duration::seconds(20)).is_err(), "the window carries over");
+        assert!(limiter.check(ip, t0 + chrono::Duration::seconds(61)).is_ok(), "its own minute is over");
+        for i in 0..1000_u32 {
+            limiter.check(IpAddr::from(i.to_be_bytes()), t0).ok();
+        }
+        assert!(limiter.tracked() >= 1000);
+        // Two clock minutes later nothing of the burst is kept.
+        limiter.check(ip, t0 + chrono::Duration::seconds(190)).ok();
+        assert_eq!(limiter.tracked(), 1);
     }
 
     #[test]

@@ -358,3 +358,24 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
         r.examples.keys().filter(|k| !r.replayed.contains(k.as_str()) && !skipped.contains(k.as_str())).collect();
     assert!(not_replayed.is_empty(), "examples this test does not replay yet (add a step): {not_replayed:#?}");
 }
+
+/// Query structs are documented as query parameters (`in: query`), never as path parameters
+/// the path does not have (which fails OpenAPI validation).
+#[tokio::test]
+async fn every_parameter_is_where_the_path_says() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.expect(200);
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            for param in operation["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap_or_default();
+                if param["in"] == "path" {
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: path parameter {name} not in the path"
+                    );
+                }
+            }
+        }
+    }
+}
