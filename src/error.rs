@@ -22,7 +22,7 @@ pub enum AppError {
     /// A failure the client can act on (4xx), or a deliberate 503.
     Client(DomainError),
     /// A rate limit: 429 with `Retry-After`.
-    RateLimited { retry_after_secs: u64, detail: String },
+    RateLimited { retry_after_secs: u64, detail: Message },
     /// A bug or an infrastructure failure: logged, answered as an opaque 500.
     Internal { source: anyhow::Error, location: &'static Location<'static> },
     /// The database (or another dependency) is unreachable: 503, logged once.
@@ -72,7 +72,7 @@ impl AppError {
     }
 
     /// Maps a diesel unique violation to `code`, leaving every other error as it is.
-    pub fn on_unique(err: diesel::result::Error, code: ErrorCode, detail: &str) -> Self {
+    pub fn on_unique(err: diesel::result::Error, code: ErrorCode, detail: impl Into<Message>) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::new(code, detail),
@@ -98,7 +98,7 @@ impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Client(e) => write!(f, "{e}"),
-            Self::RateLimited { detail, .. } => f.write_str(detail),
+            Self::RateLimited { detail, .. } => write!(f, "{detail}"),
             Self::Internal { source, .. } => write!(f, "internal error: {source}"),
             Self::Unavailable(e) => write!(f, "service unavailable: {e}"),
             Self::Contention(e) => write!(f, "transaction collided with another: {e}"),
@@ -236,9 +236,7 @@ impl ResponseError for AppError {
         let none = FieldErrors::new();
         let problem = match self {
             Self::Client(e) => Problem::new(e.code, status, &e.detail, &e.errors),
-            Self::RateLimited { detail, .. } => {
-                Problem::new(ErrorCode::RateLimited, status, &Message::Text(detail.clone()), &none)
-            }
+            Self::RateLimited { detail, .. } => Problem::new(ErrorCode::RateLimited, status, detail, &none),
             Self::Internal { source, location } => {
                 tracing::error!(error.chain = %chain(source), error.location = %location, "unexpected error");
                 Problem::new(ErrorCode::Internal, status, &Rule::Unexpected.into(), &none)

@@ -189,17 +189,14 @@ pub async fn login(
             let locked_now = state.db.tx(move |c| accounts::record_login_failure(c, &email, &auth, now)).await?;
             match locked_now {
                 Some(secs) => Err(locked(secs)),
-                None => Err(AppError::new(ErrorCode::InvalidCredentials, "wrong email or password")),
+                None => Err(AppError::new(ErrorCode::InvalidCredentials, Rule::WrongPassword)),
             }
         }
     }
 }
 
 fn locked(secs: i64) -> AppError {
-    AppError::RateLimited {
-        retry_after_secs: secs.max(1) as u64,
-        detail: "too many failed logins for this account; logins are locked for a while".to_owned(),
-    }
+    AppError::RateLimited { retry_after_secs: secs.max(1) as u64, detail: Rule::LoginLocked.into() }
 }
 
 fn token_pair(state: &AppState, user: &crate::db::users::UserRow, refresh_token: String) -> AppResult<TokenPair> {
@@ -227,13 +224,8 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
         RefreshOutcome::Rotated { user, refresh_token } => {
             Ok(HttpResponse::Ok().json(token_pair(&state, &user, refresh_token)?))
         }
-        RefreshOutcome::Invalid => {
-            Err(AppError::new(ErrorCode::InvalidToken, "the refresh token is invalid or expired"))
-        }
-        RefreshOutcome::ReuseDetected => Err(AppError::new(
-            ErrorCode::InvalidToken,
-            "this refresh token was already used; every token of its session has been revoked",
-        )),
+        RefreshOutcome::Invalid => Err(AppError::new(ErrorCode::InvalidToken, Rule::RefreshTokenInvalid)),
+        RefreshOutcome::ReuseDetected => Err(AppError::new(ErrorCode::InvalidToken, Rule::RefreshTokenReused)),
     }
 }
 
@@ -308,7 +300,7 @@ pub(crate) async fn reset_password(state: &AppState, token: &str, new_password: 
         state.db.read(move |c| accounts::password_reset_token_usable(c, &token, now)).await?
     };
     if !usable {
-        return Err(AppError::field("token", "invalid, expired or already used"));
+        return Err(AppError::field("token", Rule::LinkTokenInvalid));
     }
     let hash = state.passwords.admit()?.hash(new_password).await?;
     state.db.tx(move |c| accounts::confirm_password_reset(c, &token, &hash, now)).await

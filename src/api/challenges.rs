@@ -368,25 +368,25 @@ pub struct BidReasonRequest {
 }
 
 fn uuid_field(raw: &str, field: &str) -> AppResult<String> {
-    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::field(field, "must be a UUID"))
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::field(field, Rule::Id))
 }
 
 fn validate_create(b: CreateChallengeRequest) -> AppResult<NewChallengeInput> {
     let mut v = Validator::new();
     v.text("title", &b.title, 200);
     v.text("description", &b.description, 10_000);
-    v.check(!b.indicators.is_empty(), "indicators", "give at least one target indicator");
+    v.check(!b.indicators.is_empty(), "indicators", Rule::IndicatorsRequired);
     v.check(
         b.indicators.iter().all(|i| !i.name.trim().is_empty() && !i.target.trim().is_empty()),
         "indicators",
-        "every indicator has a name and a target",
+        Rule::IndicatorIncomplete,
     );
     v.check(b.indicators.len() <= 50, "indicators", Message::too_many(50));
     let publicity = b.publicity_days.unwrap_or(0);
     v.check((0..=15).contains(&publicity), "publicity_days", Message::between(0, 15));
-    v.check(!b.eligible_kinds.is_empty(), "eligible_kinds", "name at least one organization kind");
+    v.check(!b.eligible_kinds.is_empty(), "eligible_kinds", Rule::EligibleKindsRequired);
     v.check(b.milestones.len() <= 20, "milestones", Message::too_many(20));
-    v.check(b.milestones.iter().all(|m| !m.title.trim().is_empty()), "milestones", "every milestone has a title");
+    v.check(b.milestones.iter().all(|m| !m.title.trim().is_empty()), "milestones", Rule::MilestoneTitles);
     v.finish()?;
     let directed_org_id = b.directed_org_id.as_deref().map(|d| uuid_field(d, "directed_org_id")).transpose()?;
     let mut kinds = b.eligible_kinds;
@@ -623,9 +623,9 @@ pub async fn create_bid(
     v.text("proposal", &b.proposal, 20_000);
     v.text("plan", &b.plan, 20_000);
     v.check(b.budget_fen >= 0, "budget_fen", Rule::NonNegative);
-    v.check(!b.team.is_empty(), "team", "name at least one team member");
+    v.check(!b.team.is_empty(), "team", Rule::TeamRequired);
     v.check(b.team.len() <= 100, "team", Message::too_many(100));
-    v.check(b.team.iter().all(|m| !m.name.trim().is_empty()), "team", "every member has a name");
+    v.check(b.team.iter().all(|m| !m.name.trim().is_empty()), "team", Rule::TeamNames);
     v.finish()?;
     let partners = b.partner_org_ids.iter().map(|p| uuid_field(p, "partner_org_ids")).collect::<AppResult<Vec<_>>>()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
@@ -722,7 +722,7 @@ pub async fn assign_experts(
     let id = path_id(&id)?;
     let raw = body.into_inner().user_ids;
     if raw.is_empty() || raw.len() > 50 {
-        return Err(AppError::field("user_ids", "give between 1 and 50 experts"));
+        return Err(AppError::field("user_ids", Message::rule(Rule::ExpertCount).arg("min", 1).arg("max", 50)));
     }
     let mut ids = raw.iter().map(|u| uuid_field(u, "user_ids")).collect::<AppResult<Vec<_>>>()?;
     ids.sort();

@@ -1,6 +1,6 @@
 //! /connections: 供需对接 requests, answers and message threads.
 
-use crate::domain::error::Message;
+use crate::domain::error::{Message, Rule};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -168,17 +168,17 @@ pub async fn create(
     v.check(
         body.achievement_id.is_some() != body.demand_id.is_some(),
         "achievement_id",
-        "give exactly one of achievement_id and demand_id",
+        Message::exactly_one("achievement_id", "demand_id"),
     );
     v.text("message", &body.message, 2000);
     v.finish()?;
     let (kind, raw) = match (body.achievement_id, body.demand_id) {
         (Some(a), None) => (ListingKind::Achievement, a),
         (None, Some(d)) => (ListingKind::Demand, d),
-        _ => return Err(AppError::field("achievement_id", "give exactly one of achievement_id and demand_id")),
+        _ => return Err(AppError::field("achievement_id", Message::exactly_one("achievement_id", "demand_id"))),
     };
     let field = if kind == ListingKind::Achievement { "achievement_id" } else { "demand_id" };
-    let listing_id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::field(field, "must be a UUID"))?.to_string();
+    let listing_id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::field(field, Rule::Id))?.to_string();
     let message = body.message.trim().to_owned();
     let now = state.clock.now();
     let d = state

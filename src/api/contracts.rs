@@ -198,7 +198,7 @@ impl From<Details> for ContractView {
 }
 
 fn uuid_field(raw: &str, field: &str) -> AppResult<String> {
-    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::field(field, "must be a UUID"))
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| AppError::field(field, Rule::Id))
 }
 
 fn optional_uuid(raw: Option<String>, field: &str) -> AppResult<Option<String>> {
@@ -220,11 +220,11 @@ pub async fn create(
     let mut v = Validator::new();
     v.text("title", &b.title, 200);
     v.check(b.amount_fen > 0, "amount_fen", Rule::Positive);
-    v.check(!b.payment_plan.is_empty(), "payment_plan", "give at least one instalment");
+    v.check(!b.payment_plan.is_empty(), "payment_plan", Rule::InstalmentsRequired);
     v.check(b.payment_plan.len() <= 100, "payment_plan", Message::too_many(100));
-    v.check(b.payment_plan.iter().all(|p| p.amount_fen > 0), "payment_plan", "every instalment must be positive");
+    v.check(b.payment_plan.iter().all(|p| p.amount_fen > 0), "payment_plan", Rule::InstalmentsPositive);
     let sum = crate::domain::money::checked_sum(b.payment_plan.iter().map(|p| p.amount_fen));
-    v.check(sum == Some(b.amount_fen), "payment_plan", "instalments must add up to amount_fen");
+    v.check(sum == Some(b.amount_fen), "payment_plan", Rule::InstalmentsSum);
     v.check(b.royalty_rate_bp.is_none_or(|r| (0..=10_000).contains(&r)), "royalty_rate_bp", Message::between(0, 10000));
     v.finish()?;
     let docs = super::files::refs(&b.attachments, "attachments")?;

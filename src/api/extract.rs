@@ -57,8 +57,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::new(ErrorCode::BadRequest, format!("could not read the body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    AppError::new(
+                        ErrorCode::BadRequest,
+                        Message::rule(Rule::BodyUnreadable).arg("error", e.to_string()),
+                    )
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -186,7 +190,7 @@ pub async fn refuse_nul_in_url(
     next: actix_web::middleware::Next<impl MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
     let err = if req.uri().path().contains("%00") {
-        Some(AppError::new(ErrorCode::NotFound, "no such resource"))
+        Some(AppError::not_found("resource"))
     } else if req.uri().query().is_some_and(|q| q.contains("%00")) {
         Some(AppError::field("query", Rule::Nul))
     } else {
@@ -761,7 +765,7 @@ impl FromRequest for IdempotencyKey {
                 Ok(key) if !key.trim().is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
                     Ok(IdempotencyKey(Some(key.to_owned())))
                 }
-                _ => Err(AppError::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
+                _ => Err(AppError::field("Idempotency-Key", Rule::IdempotencyKeyFormat)),
             },
         };
         std::future::ready(result)

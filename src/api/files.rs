@@ -71,7 +71,7 @@ pub fn refs(list: &[AttachmentIn], field: &str) -> AppResult<Vec<AttachmentRef>>
         match uuid::Uuid::parse_str(&a.file_id) {
             Ok(u) => out.push(AttachmentRef { file_id: u.to_string(), purpose: a.purpose }),
             Err(_) => {
-                v.add(&format!("{field}[{i}].file_id"), "must be a file id");
+                v.add(&format!("{field}[{i}].file_id"), Rule::Id);
             }
         }
     }
@@ -137,12 +137,13 @@ pub struct FileContent(Vec<u8>);
 /// the file is too large.
 const FORM_OVERHEAD: u64 = 16 * 1024;
 
-fn bad_request(detail: impl Into<Message>) -> AppError {
-    AppError::new(ErrorCode::BadRequest, detail)
+/// A multipart body that could not be read; the parser's own words follow ours.
+fn unreadable(err: actix_multipart::MultipartError) -> AppError {
+    AppError::new(ErrorCode::BadRequest, Message::rule(Rule::MultipartUnreadable).arg("error", err.to_string()))
 }
 
 fn too_large(limit: u64) -> AppError {
-    AppError::new(ErrorCode::FileTooLarge, format!("this purpose accepts files of at most {limit} bytes"))
+    AppError::new(ErrorCode::FileTooLarge, Message::rule(Rule::FileLimit).arg("limit", limit))
 }
 
 /// Uploads a document (multipart/form-data: a `purpose` part, then a `file` part). The file
@@ -174,35 +175,29 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !is_multipart {
-        return Err(AppError::new(
-            ErrorCode::UnsupportedMediaType,
-            "send multipart/form-data with `purpose` then `file`",
-        ));
+        return Err(AppError::new(ErrorCode::UnsupportedMediaType, Rule::MultipartRequired));
     }
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
 
     // The purpose comes first: it decides the size limit and allowed types before any file byte is read.
-    let mut part = form
-        .next()
-        .await
-        .ok_or_else(|| AppError::field("purpose", "send a `purpose` part"))?
-        .map_err(|e| bad_request(e.to_string()))?;
+    let mut part =
+        form.next().await.ok_or_else(|| AppError::field("purpose", Rule::PurposePart))?.map_err(unreadable)?;
     if part.name() != Some("purpose") {
-        return Err(AppError::field("purpose", "the `purpose` part must come before `file`"));
+        return Err(AppError::field("purpose", Rule::PurposeFirst));
     }
     let mut raw = Vec::new();
     while let Some(chunk) = part.next().await {
-        let chunk = chunk.map_err(|e| bad_request(e.to_string()))?;
+        let chunk = chunk.map_err(unreadable)?;
         if raw.len() + chunk.len() > 64 {
-            return Err(AppError::field("purpose", "unknown purpose"));
+            return Err(AppError::field("purpose", Rule::UnknownPurpose));
         }
         raw.extend_from_slice(&chunk);
     }
     let purpose = std::str::from_utf8(&raw)
         .ok()
         .and_then(|s| Purpose::parse(s.trim()))
-        .ok_or_else(|| AppError::field("purpose", "unknown purpose"))?;
+        .ok_or_else(|| AppError::field("purpose", Rule::UnknownPurpose))?;
     // A field must be released before the next one can be read.
     drop(part);
     let limit = state.settings.storage.max_bytes_for(purpose.as_str());
@@ -210,13 +205,9 @@ pub async fn upload(
         return Err(too_large(limit));
     }
 
-    let mut part = form
-        .next()
-        .await
-        .ok_or_else(|| AppError::field("file", "send a `file` part"))?
-        .map_err(|e| bad_request(e.to_string()))?;
+    let mut part = form.next().await.ok_or_else(|| AppError::field("file", Rule::FilePart))?.map_err(unreadable)?;
     if part.name() != Some("file") {
-        return Err(AppError::field("file", "expected the `file` part after `purpose`"));
+        return Err(AppError::field("file", Rule::FileAfterPurpose));
     }
     let name = rules::clean_name(
         part.content_disposition()
@@ -237,7 +228,7 @@ pub async fn upload(
     while head.len() < rules::SNIFF_BYTES {
         match part.next().await {
             Some(chunk) => {
-                let chunk = chunk.map_err(|e| bad_request(e.to_string()))?;
+                let chunk = chunk.map_err(unreadable)?;
                 let take = (rules::SNIFF_BYTES - head.len()).min(chunk.len());
                 head.extend_from_slice(&chunk[..take]);
                 if take < chunk.len() {
@@ -279,7 +270,7 @@ pub async fn upload(
             upload.write(&rest).await?;
         }
         while !ended && let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|e| bad_request(e.to_string()))?;
+            let chunk = chunk.map_err(unreadable)?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(too_large(limit));
@@ -367,7 +358,9 @@ pub async fn download(
     let (status, wanted) = match range {
         ByteRange::Unsatisfiable => {
             let err: AppError =
-                DomainError::new(ErrorCode::BadRequest, format!("the file has {size} bytes")).with_status(416).into();
+                DomainError::new(ErrorCode::BadRequest, Message::rule(Rule::RangeUnsatisfiable).arg("size", size))
+                    .with_status(416)
+                    .into();
             let mut res = actix_web::ResponseError::error_response(&err);
             res.headers_mut().insert(
                 header::CONTENT_RANGE,
@@ -493,7 +486,7 @@ impl ListingDocs {
                 now,
             )?;
         } else if self.confidential_text.is_some() || !self.confidential_attachments.is_empty() {
-            return Err(AppError::field("confidential", "only achievements carry confidential detail"));
+            return Err(AppError::field("confidential", Rule::ConfidentialAchievementsOnly));
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::extract::IdempotencyKey;
 use crate::db::AnyConnection;
 use crate::db::idempotency::{self as store, Scope, StoredResponse};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Rule};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -91,11 +91,7 @@ impl Idempotency {
 
 fn replay(stored: StoredResponse, fingerprint: &str) -> AppResult<(u16, String)> {
     if stored.fingerprint != fingerprint {
-        return Err(DomainError::new(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used with a different request",
-        )
-        .into());
+        return Err(DomainError::new(ErrorCode::IdempotencyKeyReused, Rule::IdempotencyKeyDifferent).into());
     }
     Ok((u16::try_from(stored.status).unwrap_or(200), stored.response))
 }

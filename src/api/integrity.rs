@@ -1,6 +1,6 @@
 //! /admin/integrity-records: research-integrity warnings and vetoes (科研诚信 一票否决).
 
-use crate::domain::error::Rule;
+use crate::domain::error::{Message, Rule};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -92,7 +92,7 @@ pub async fn create(
     let body = body.into_inner();
     let now = state.clock.now();
     let mut v = Validator::new();
-    v.check(body.org_id.is_some() != body.user_id.is_some(), "org_id", "give exactly one of org_id and user_id");
+    v.check(body.org_id.is_some() != body.user_id.is_some(), "org_id", Message::exactly_one("org_id", "user_id"));
     v.text("reason", &body.reason, 2000);
     v.check(body.expires_at.is_none_or(|e| e > now), "expires_at", Rule::Future);
     v.finish()?;
@@ -187,9 +187,7 @@ pub async fn lift(
 /// An optional id from a body or query: a UUID, or 422 naming `field`.
 fn id_of(raw: Option<String>, field: &str) -> AppResult<Option<String>> {
     raw.map(|r| {
-        uuid::Uuid::parse_str(&r)
-            .map(|u| u.to_string())
-            .map_err(|_| crate::error::AppError::field(field, "must be a UUID"))
+        uuid::Uuid::parse_str(&r).map(|u| u.to_string()).map_err(|_| crate::error::AppError::field(field, Rule::Id))
     })
     .transpose()
 }

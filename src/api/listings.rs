@@ -585,9 +585,7 @@ fn check_region(region: &Option<String>) -> AppResult<()> {
 
 fn check_org_id(org_id: Option<String>) -> AppResult<Option<String>> {
     org_id
-        .map(|o| {
-            uuid::Uuid::parse_str(&o).map(|u| u.to_string()).map_err(|_| AppError::field("org_id", "must be a UUID"))
-        })
+        .map(|o| uuid::Uuid::parse_str(&o).map(|u| u.to_string()).map_err(|_| AppError::field("org_id", Rule::Id)))
         .transpose()
 }
 

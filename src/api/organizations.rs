@@ -62,13 +62,13 @@ impl CreateOrgRequest {
         v.check(
             self.enterprise_scale.is_none() || self.kind == OrgKind::Enterprise,
             "enterprise_scale",
-            "only enterprises have a scale",
+            Rule::ScaleEnterprisesOnly,
         );
         let categories = self.service_categories.unwrap_or_default();
         v.check(
             categories.is_empty() || self.kind == OrgKind::ServiceProvider,
             "service_categories",
-            "only service providers offer service categories",
+            Rule::CategoriesProvidersOnly,
         );
         for (field, value) in [("contact_name", &self.contact_name), ("contact_phone", &self.contact_phone)] {
             v.check(value.as_ref().is_none_or(|s| s.chars().count() <= 100), field, Message::too_long(100));

@@ -72,7 +72,11 @@ pub async fn create(
     let region = body.region.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     let mut v = Validator::new();
     v.check(keywords.len() <= 20, "keywords", Message::too_many(20));
-    v.check(keywords.iter().all(|k| k.chars().count() <= 40), "keywords", "each keyword at most 40 characters");
+    v.check(
+        keywords.iter().all(|k| k.chars().count() <= 40),
+        "keywords",
+        Message::rule(Rule::KeywordTooLong).arg("max", 40),
+    );
     v.check(region.as_deref().is_none_or(crate::domain::organization::is_region), "region", Rule::Region);
     v.finish()?;
     let mut fields = body.fields;

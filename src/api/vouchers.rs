@@ -320,11 +320,19 @@ pub async fn create_program(
     v.check(b.total_budget_fen > 0, "total_budget_fen", Rule::Positive);
     v.check(b.per_enterprise_cap_fen > 0, "per_enterprise_cap_fen", Rule::Positive);
     v.check((1..=10_000).contains(&b.coverage_ratio_bp), "coverage_ratio_bp", Message::between(1, 10000));
-    v.check(!b.service_categories.is_empty(), "service_categories", "name at least one service category");
-    v.check(!b.eligible_scales.is_empty(), "eligible_scales", "name at least one enterprise scale");
+    v.check(!b.service_categories.is_empty(), "service_categories", Rule::ServiceCategoriesRequired);
+    v.check(!b.eligible_scales.is_empty(), "eligible_scales", Rule::ScalesRequired);
     v.check((1..=3650).contains(&b.valid_days), "valid_days", Message::between(1, 3650));
-    v.check(b.applications_open <= b.applications_close, "applications_close", "must not be before applications_open");
-    v.check(b.applications_close <= b.settle_by, "settle_by", "must not be before applications_close");
+    v.check(
+        b.applications_open <= b.applications_close,
+        "applications_close",
+        Message::rule(Rule::NotBefore).arg("other", "applications_open"),
+    );
+    v.check(
+        b.applications_close <= b.settle_by,
+        "settle_by",
+        Message::rule(Rule::NotBefore).arg("other", "applications_close"),
+    );
     v.finish()?;
     let mut categories = b.service_categories;
     categories.sort();

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::domain::error::ErrorCode;
+use crate::domain::error::{ErrorCode, Rule};
 use crate::error::{AppError, AppResult};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
@@ -101,10 +101,7 @@ impl PasswordHashing {
             Ok(admitted) => Ok(HashTicket { hashing: self.clone(), admitted }),
             Err(_) => {
                 self.gate.refused.fetch_add(1, Ordering::Relaxed);
-                Err(AppError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "too many password checks are in progress; retry in a moment",
-                ))
+                Err(AppError::new(ErrorCode::ServiceUnavailable, Rule::PasswordChecksBusy))
             }
         }
     }

@@ -57,7 +57,7 @@ impl AuthLimits {
         };
         limiter.check(ip, now).map_err(|retry_after_secs| AppError::RateLimited {
             retry_after_secs,
-            detail: "too many requests from this address; try again later".to_owned(),
+            detail: crate::domain::error::Rule::AddressRateLimited.into(),
         })
     }
 }

@@ -86,10 +86,7 @@ pub type Hasher<'a> = &'a dyn Fn(&str) -> anyhow::Result<String>;
 pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthetic: usize) -> AppResult<Summary> {
     let users: i64 = db::schema::users::table.count().get_result(c)?;
     if users > 0 {
-        return Err(AppError::new(
-            crate::domain::error::ErrorCode::Conflict,
-            "seed-demo only fills an empty database; this one already has users",
-        ));
+        return Err(AppError::new(crate::domain::error::ErrorCode::Conflict, crate::domain::error::Rule::DemoNotEmpty));
     }
     let orgs: Vec<OrgSeed> = serde_json::from_str(include_str!("organizations.json")).map_err(AppError::internal)?;
     let achievements: Vec<AchievementSeed> = parse_lines(include_str!("achievements.jsonl"))?;

@@ -1,7 +1,7 @@
 //! 揭榜挂帅 challenges and their bids: the state machines, deadlines read with the clock,
 //! the review aggregate, award rules and the milestone payment split.
 
-use crate::domain::error::Rule;
+use crate::domain::error::{Message, Rule};
 use chrono::{DateTime, Utc};
 
 use super::error::{DomainError, ErrorCode};
@@ -180,7 +180,7 @@ pub fn check_winner_count(mode: ChallengeMode, max_winners: i32, chosen: &[Strin
     unique.sort();
     unique.dedup();
     if unique.len() != chosen.len() {
-        return Err(DomainError::field("bid_ids", "a bid is listed twice"));
+        return Err(DomainError::field("bid_ids", Rule::BidTwice));
     }
     let n = chosen.len() as i32;
     let ok = match mode {
@@ -191,8 +191,8 @@ pub fn check_winner_count(mode: ChallengeMode, max_winners: i32, chosen: &[Strin
         return Ok(());
     }
     let expected = match mode {
-        ChallengeMode::HorseRace => format!("a horse race awards 2 to {max_winners} bids"),
-        _ => "exactly one bid is awarded".to_owned(),
+        ChallengeMode::HorseRace => Message::rule(Rule::HorseRaceAwards).arg("max", max_winners),
+        _ => Rule::OneAward.into(),
     };
     Err(DomainError::field("bid_ids", expected))
 }
@@ -221,16 +221,16 @@ pub fn milestone_share(payment_fen: i64, live_winners: i64, already_paid_for_mil
 pub fn check_plan(mode: ChallengeMode, max_winners: i32, reward_fen: i64, payments: &[i64]) -> Result<(), DomainError> {
     let mut v = super::error::Validator::new();
     v.check(reward_fen > 0, "reward_fen", Rule::Positive);
-    v.check(!payments.is_empty(), "milestones", "give at least one milestone");
-    v.check(payments.iter().all(|p| *p >= 0), "milestones", "payments must not be negative");
+    v.check(!payments.is_empty(), "milestones", Rule::MilestonesRequired);
+    v.check(payments.iter().all(|p| *p >= 0), "milestones", Rule::PaymentsNegative);
     let sum = payments.iter().try_fold(0_i64, |acc, p| acc.checked_add(*p));
-    v.check(sum == Some(reward_fen), "milestones", "milestone payments must add up to reward_fen");
+    v.check(sum == Some(reward_fen), "milestones", Rule::MilestonesSum);
     match mode {
         ChallengeMode::Single | ChallengeMode::Directed => {
-            v.check(max_winners == 1, "max_winners", "single and directed challenges have max_winners = 1");
+            v.check(max_winners == 1, "max_winners", Rule::SingleWinner);
         }
         ChallengeMode::HorseRace => {
-            v.check((2..=5).contains(&max_winners), "max_winners", "a horse race has 2 to 5 winners");
+            v.check((2..=5).contains(&max_winners), "max_winners", Rule::HorseRaceWinners);
         }
     }
     v.finish()
@@ -241,7 +241,7 @@ pub fn check_scores_complete(missing: usize) -> Result<(), DomainError> {
     if missing == 0 {
         Ok(())
     } else {
-        Err(DomainError::new(ErrorCode::ScoresIncomplete, format!("{missing} expert scores are still missing")))
+        Err(DomainError::new(ErrorCode::ScoresIncomplete, Message::rule(Rule::ScoresMissing).arg("count", missing)))
     }
 }
 

@@ -136,11 +136,11 @@ pub fn distribute(
     let mut v = Validator::new();
     v.check(net_income_fen >= 0, "net_income_fen", Rule::NonNegative);
     v.check((0..=10_000).contains(&inventor_share_bp), "inventor_share_bp", Message::between(0, 10000));
-    v.check(!beneficiaries.is_empty(), "beneficiaries", "name at least one beneficiary");
-    v.check(beneficiaries.iter().all(|b| !b.name.trim().is_empty()), "beneficiaries", "every beneficiary has a name");
-    v.check(beneficiaries.iter().all(|b| b.share_bp > 0), "beneficiaries", "every share must be positive");
+    v.check(!beneficiaries.is_empty(), "beneficiaries", Rule::BeneficiariesRequired);
+    v.check(beneficiaries.iter().all(|b| !b.name.trim().is_empty()), "beneficiaries", Rule::BeneficiaryNames);
+    v.check(beneficiaries.iter().all(|b| b.share_bp > 0), "beneficiaries", Rule::SharesPositive);
     let total: i64 = beneficiaries.iter().map(|b| i64::from(b.share_bp)).sum();
-    v.check(total == 10_000, "beneficiaries", "shares must add up to 10000 basis points");
+    v.check(total == 10_000, "beneficiaries", Rule::SharesSum);
     v.finish()?;
     if kind.needs_inventor_share() && inventor_share_bp < min_share_bp {
         let mut err = DomainError::new(

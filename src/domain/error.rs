@@ -143,6 +143,176 @@ rules! {
     LoginRequired = "login-required";
     TokenInvalid = "token-invalid";
     AdminsOnly = "admins-only";
+    // common
+    ExactlyOne = "exactly-one";
+    VerifiedOrganization = "verified-organization";
+    KeywordTooLong = "keyword-too-long";
+    NotBefore = "not-before";
+    IdempotencyKeyFormat = "idempotency-key-format";
+    IdempotencyKeyDifferent = "idempotency-key-different";
+    BodyUnreadable = "body-unreadable";
+    // accounts
+    WrongPassword = "wrong-password";
+    LoginLocked = "login-locked";
+    AddressRateLimited = "address-rate-limited";
+    RefreshTokenInvalid = "refresh-token-invalid";
+    RefreshTokenReused = "refresh-token-reused";
+    LinkTokenInvalid = "link-token-invalid";
+    AccountGone = "account-gone";
+    PasswordChecksBusy = "password-checks-busy";
+    EmailRegistered = "email-registered";
+    LastAdmin = "last-admin";
+    MineNeedsToken = "mine-needs-token";
+    DemoNotEmpty = "demo-not-empty";
+    // organizations
+    NoOrganization = "no-organization";
+    JoinVerifiedOrganization = "join-verified-organization";
+    OrganizationStatus = "organization-status";
+    AlreadyMember = "already-member";
+    LeaveOrganizationFirst = "leave-organization-first";
+    OwnersOnly = "owners-only";
+    InvitationDecided = "invitation-decided";
+    AdminCannotJoin = "admin-cannot-join";
+    VerifyEmailFirst = "verify-email-first";
+    LastOwnerLeaves = "last-owner-leaves";
+    CreditCodeRegistered = "credit-code-registered";
+    ScaleEnterprisesOnly = "scale-enterprises-only";
+    CategoriesProvidersOnly = "categories-providers-only";
+    CreditCodeLength = "credit-code-length";
+    CreditCodeChars = "credit-code-chars";
+    CreditCodeRegion = "credit-code-region";
+    CreditCodeCheck = "credit-code-check";
+    // listings
+    AchievementPosters = "achievement-posters";
+    DemandPosters = "demand-posters";
+    ListingOwnerOnly = "listing-owner-only";
+    TransferModesRequired = "transfer-modes-required";
+    PatentShape = "patent-shape";
+    PatentDigits = "patent-digits";
+    PatentType = "patent-type";
+    PatentCheck = "patent-check";
+    // matching
+    MatchesOwnerOnly = "matches-owner-only";
+    // connections
+    OwnListingConnection = "own-listing-connection";
+    ListingNotPublished = "listing-not-published";
+    LiveConnection = "live-connection";
+    ConnectionAnswerer = "connection-answerer";
+    ThreadWriters = "thread-writers";
+    // challenges
+    IndicatorsRequired = "indicators-required";
+    IndicatorIncomplete = "indicator-incomplete";
+    EligibleKindsRequired = "eligible-kinds-required";
+    MilestoneTitles = "milestone-titles";
+    TeamRequired = "team-required";
+    TeamNames = "team-names";
+    ExpertCount = "expert-count";
+    ChallengeIssuers = "challenge-issuers";
+    DirectedNeedsOrg = "directed-needs-org";
+    DirectedSelf = "directed-self";
+    DirectedOnly = "directed-only";
+    IssuerOnly = "issuer-only";
+    IssuerCannotBid = "issuer-cannot-bid";
+    ChallengeBiddingClosed = "challenge-bidding-closed";
+    KindNotEligible = "kind-not-eligible";
+    ConsortiumSize = "consortium-size";
+    PartnerTwice = "partner-twice";
+    LeadNotPartner = "lead-not-partner";
+    IssuerNotPartner = "issuer-not-partner";
+    PartnerNotVerified = "partner-not-verified";
+    PartnerVetoed = "partner-vetoed";
+    LiveBid = "live-bid";
+    WithdrawBeforeDeadline = "withdraw-before-deadline";
+    BidsAfterDeadline = "bids-after-deadline";
+    NotExpert = "not-expert";
+    ExpertVetoed = "expert-vetoed";
+    ExpertConflicted = "expert-conflicted";
+    AssignedExpertsScore = "assigned-experts-score";
+    RankingReaders = "ranking-readers";
+    FeedbackAfterAward = "feedback-after-award";
+    NotSubmittedBid = "not-submitted-bid";
+    WinnerDelivers = "winner-delivers";
+    MilestoneNotDelivered = "milestone-not-delivered";
+    RewardExceeded = "reward-exceeded";
+    MilestonePaid = "milestone-paid";
+    HorseRaceOnly = "horse-race-only";
+    LastWinner = "last-winner";
+    ChallengeCancellers = "challenge-cancellers";
+    BidTwice = "bid-twice";
+    HorseRaceAwards = "horse-race-awards";
+    OneAward = "one-award";
+    MilestonesRequired = "milestones-required";
+    PaymentsNegative = "payments-negative";
+    MilestonesSum = "milestones-sum";
+    SingleWinner = "single-winner";
+    HorseRaceWinners = "horse-race-winners";
+    ScoresMissing = "scores-missing";
+    // vouchers
+    ServiceCategoriesRequired = "service-categories-required";
+    ScalesRequired = "scales-required";
+    VouchersForEnterprises = "vouchers-for-enterprises";
+    ProgramScales = "program-scales";
+    ProgramCategory = "program-category";
+    PerEnterpriseCap = "per-enterprise-cap";
+    RequestedAmount = "requested-amount";
+    ProgramRemaining = "program-remaining";
+    EnterpriseHolds = "enterprise-holds";
+    ProvidersRedeem = "providers-redeem";
+    ServiceNotOffered = "service-not-offered";
+    FeeTooSmall = "fee-too-small";
+    VoucherBusy = "voucher-busy";
+    HolderConfirms = "holder-confirms";
+    VoucherChanged = "voucher-changed";
+    ApplicationWindow = "application-window";
+    SettlementEnded = "settlement-ended";
+    VoucherStatus = "voucher-status";
+    // contracts
+    InstalmentsRequired = "instalments-required";
+    InstalmentsPositive = "instalments-positive";
+    InstalmentsSum = "instalments-sum";
+    BeneficiariesRequired = "beneficiaries-required";
+    BeneficiaryNames = "beneficiary-names";
+    SharesPositive = "shares-positive";
+    SharesSum = "shares-sum";
+    ContractPartiesOnly = "contract-parties-only";
+    SellerAchievement = "seller-achievement";
+    BuyerDemand = "buyer-demand";
+    PartiesConnection = "parties-connection";
+    BuyerChallenge = "buyer-challenge";
+    DraftAsParty = "draft-as-party";
+    DistinctParties = "distinct-parties";
+    OtherPartyVetoed = "other-party-vetoed";
+    AlreadySigned = "already-signed";
+    RegisteredAmount = "registered-amount";
+    SellerRecordsPayments = "seller-records-payments";
+    Overpaid = "overpaid";
+    StagesForward = "stages-forward";
+    SellerDistributes = "seller-distributes";
+    DistributionInstitutions = "distribution-institutions";
+    // files
+    FileLimit = "file-limit";
+    MultipartRequired = "multipart-required";
+    MultipartUnreadable = "multipart-unreadable";
+    PurposePart = "purpose-part";
+    PurposeFirst = "purpose-first";
+    UnknownPurpose = "unknown-purpose";
+    FilePart = "file-part";
+    FileAfterPurpose = "file-after-purpose";
+    RangeUnsatisfiable = "range-unsatisfiable";
+    ConfidentialAchievementsOnly = "confidential-achievements-only";
+    FileNotYours = "file-not-yours";
+    UploadedAs = "uploaded-as";
+    FileDeleted = "file-deleted";
+    // integrity
+    IntegrityVetoed = "integrity-vetoed";
+    // access requests
+    OwnerReadsDetail = "owner-reads-detail";
+    NoConfidentialDetail = "no-confidential-detail";
+    LiveAccessRequest = "live-access-request";
+    AccessListers = "access-listers";
+    AccessRequesterOnly = "access-requester-only";
+    AccessOwnerOnly = "access-owner-only";
+    NdaMismatch = "nda-mismatch";
 }
 
 /// A value that fills a rule's placeholder.
@@ -155,6 +325,8 @@ pub enum Arg {
     Word(String),
     /// Accepted values, joined the way the language lists things.
     List(Vec<String>),
+    /// Words the catalogues translate one by one, joined the way the language lists things.
+    Words(Vec<String>),
 }
 
 impl From<i64> for Arg {
@@ -165,6 +337,12 @@ impl From<i64> for Arg {
 
 impl From<usize> for Arg {
     fn from(v: usize) -> Self {
+        Self::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u64> for Arg {
+    fn from(v: u64) -> Self {
         Self::Int(i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
@@ -218,6 +396,16 @@ impl Message {
     /// `{what}` as a word the catalogues translate.
     pub fn word(self, name: &'static str, word: &str) -> Self {
         self.arg(name, Arg::Word(word.to_owned()))
+    }
+
+    /// `{name}` as a list of words the catalogues translate.
+    pub fn words(self, name: &'static str, words: &[String]) -> Self {
+        self.arg(name, Arg::Words(words.to_vec()))
+    }
+
+    /// Exactly one of two fields must be given.
+    pub fn exactly_one(first: &str, second: &str) -> Self {
+        Self::rule(Rule::ExactlyOne).arg("first", first).arg("second", second)
     }
 
     pub fn empty() -> Self {
@@ -422,8 +610,8 @@ mod tests {
     #[test]
     fn validator_collects_fields() {
         let mut v = Validator::new();
-        v.text("title", "  ", 10).text("summary", "ok", 10).check(false, "trl", "must be 1..9");
-        let err = v.finish().err().unwrap_or_else(|| DomainError::new(ErrorCode::Internal, ""));
+        v.text("title", "  ", 10).text("summary", "ok", 10).check(false, "trl", Message::between(1, 9));
+        let err = v.finish().err().unwrap_or_else(|| DomainError::new(ErrorCode::Internal, Rule::Unexpected));
         assert_eq!(err.code, ErrorCode::ValidationFailed);
         assert_eq!(err.errors.keys().collect::<Vec<_>>(), vec!["title", "trl"]);
     }

@@ -126,15 +126,15 @@ pub fn apply(kind: ListingKind, from: ListingStatus, action: ListingAction) -> R
 /// `CN` + 12 digits (year, type, serial) + `.` + check, e.g. `CN202310123456.6`, or the
 /// pre-2004 8-digit form. The check digit is Σ digit·weight mod 11 (10 written `X`) with
 /// weights 2,3,4,5,6,7,8,9,2,3,4,5. Returns the number normalised to `CN…`.
-pub fn validate_patent_number(raw: &str) -> Result<String, &'static str> {
+pub fn validate_patent_number(raw: &str) -> Result<String, Rule> {
     let s = raw.trim().to_ascii_uppercase();
     let s = s.strip_prefix("ZL").or_else(|| s.strip_prefix("CN")).unwrap_or(&s);
-    let (digits, check) = s.split_once('.').ok_or("must look like CN202310123456.6 (number, dot, check digit)")?;
+    let (digits, check) = s.split_once('.').ok_or(Rule::PatentShape)?;
     if !(digits.len() == 12 || digits.len() == 8) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("must have 12 digits (or 8 for applications before 2004) before the check digit");
+        return Err(Rule::PatentDigits);
     }
     if digits.len() == 12 && !matches!(digits.as_bytes()[4], b'1' | b'2' | b'3' | b'8' | b'9') {
-        return Err("the fifth digit must be a patent type (1, 2, 3, 8 or 9)");
+        return Err(Rule::PatentType);
     }
     const WEIGHTS: [u32; 12] = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
     let sum: u32 = digits.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
@@ -143,7 +143,7 @@ pub fn validate_patent_number(raw: &str) -> Result<String, &'static str> {
         d => d.to_string(),
     };
     if check != expected {
-        return Err("check digit does not match");
+        return Err(Rule::PatentCheck);
     }
     Ok(format!("CN{digits}.{check}"))
 }
@@ -248,7 +248,11 @@ impl ListingContent {
             }
         }
         v.check(keywords.len() <= MAX_KEYWORDS, "keywords", Message::too_many(MAX_KEYWORDS));
-        v.check(keywords.iter().all(|k| k.chars().count() <= 40), "keywords", "each keyword at most 40 characters");
+        v.check(
+            keywords.iter().all(|k| k.chars().count() <= 40),
+            "keywords",
+            Message::rule(Rule::KeywordTooLong).arg("max", 40),
+        );
         self.keywords = keywords;
         match (kind, self.trl) {
             (ListingKind::Achievement, None) => {
@@ -264,15 +268,15 @@ impl ListingContent {
         self.transfer_modes.sort();
         self.transfer_modes.dedup();
         if kind == ListingKind::Achievement {
-            v.check(!self.transfer_modes.is_empty(), "transfer_modes", "give at least one transfer mode");
+            v.check(!self.transfer_modes.is_empty(), "transfer_modes", Rule::TransferModesRequired);
         }
         let mut patents = Vec::new();
         for raw in &self.patent_numbers {
             match validate_patent_number(raw) {
                 Ok(p) if !patents.contains(&p) => patents.push(p),
                 Ok(_) => {}
-                Err(msg) => {
-                    v.add("patent_numbers", format!("{raw}: {msg}"));
+                Err(rule) => {
+                    v.add("patent_numbers", Message::rule(rule).arg("number", raw.as_str()));
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Organizations: kinds, statuses, the GB 32100 unified social credit code, regions and
 //! service categories.
 
-use super::error::DomainError;
+use super::error::{DomainError, Rule};
 use crate::text_enum;
 
 text_enum!(
@@ -68,26 +68,26 @@ const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 
 
 /// Validates an 18-character unified social credit code (统一社会信用代码) and its check
 /// character; returns it upper-cased.
-pub fn validate_credit_code(raw: &str) -> Result<String, &'static str> {
+pub fn validate_credit_code(raw: &str) -> Result<String, Rule> {
     let code = raw.trim().to_ascii_uppercase();
     let chars: Vec<char> = code.chars().collect();
     if chars.len() != 18 {
-        return Err("must be 18 characters");
+        return Err(Rule::CreditCodeLength);
     }
     let mut values = Vec::with_capacity(18);
     for c in &chars {
         match CREDIT_CHARS.find(*c) {
             Some(v) => values.push(v as u32),
-            None => return Err("contains a character outside GB 32100 (0-9, A-Y without I O S V Z)"),
+            None => return Err(Rule::CreditCodeChars),
         }
     }
     if !chars[2..8].iter().all(char::is_ascii_digit) {
-        return Err("characters 3-8 must be an administrative division code");
+        return Err(Rule::CreditCodeRegion);
     }
     let sum: u32 = values[..17].iter().zip(CREDIT_WEIGHTS).map(|(v, w)| v * w).sum();
     let check = (31 - sum % 31) % 31;
     if values[17] != check {
-        return Err("check character does not match (GB 32100)");
+        return Err(Rule::CreditCodeCheck);
     }
     Ok(code)
 }
@@ -151,7 +151,7 @@ mod tests {
         // Published example codes with valid check characters.
         assert_eq!(validate_credit_code("91350100M000100Y43"), Ok("91350100M000100Y43".to_owned()));
         assert!(validate_credit_code("91350100m000100y43").is_ok(), "lower case is accepted");
-        assert_eq!(validate_credit_code("91350100M000100Y44"), Err("check character does not match (GB 32100)"));
+        assert_eq!(validate_credit_code("91350100M000100Y44"), Err(Rule::CreditCodeCheck));
         assert!(validate_credit_code("91350100M000100Y4").is_err());
         assert!(validate_credit_code("91350100M0001O0Y43").is_err(), "letter O is not in the alphabet");
         assert!(validate_credit_code("91AB0100M000100Y43").is_err());

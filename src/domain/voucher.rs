@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::error::{DomainError, ErrorCode};
+use super::error::{DomainError, ErrorCode, Message, Rule};
 use super::money::mul_bp_floor;
 use crate::text_enum;
 
@@ -53,7 +53,10 @@ pub fn check_window(open: NaiveDate, close: NaiveDate, now: DateTime<Utc>) -> Re
     if today < open || today > close {
         return Err(DomainError::new(
             ErrorCode::ApplicationsClosed,
-            format!("applications are accepted from {open} to {close} (Asia/Shanghai); today is {today}"),
+            Message::rule(Rule::ApplicationWindow)
+                .arg("open", open.to_string())
+                .arg("close", close.to_string())
+                .arg("today", today.to_string()),
         ));
     }
     Ok(())
@@ -64,7 +67,7 @@ pub fn check_settlement(settle_by: NaiveDate, now: DateTime<Utc>) -> Result<(), 
     if shanghai_date(now) > settle_by {
         return Err(DomainError::new(
             ErrorCode::SettlementClosed,
-            format!("the settlement period ended on {settle_by}"),
+            Message::rule(Rule::SettlementEnded).arg("date", settle_by.to_string()),
         ));
     }
     Ok(())
@@ -92,7 +95,10 @@ pub fn check_redeemable(
 ) -> Result<(), DomainError> {
     match effective_status(status, expires_at, now) {
         VoucherStatus::Active => Ok(()),
-        other => Err(DomainError::new(ErrorCode::VoucherNotActive, format!("the voucher is {other}"))),
+        other => Err(DomainError::new(
+            ErrorCode::VoucherNotActive,
+            Message::rule(Rule::VoucherStatus).word("status", other.as_str()),
+        )),
     }
 }
 

@@ -91,6 +91,190 @@ login-required = authentication required: send Authorization: Bearer <access_tok
 token-invalid = the access token is missing, invalid or expired
 admins-only = administrators only
 
+## Details of each area
+
+# common
+exactly-one = give exactly one of { $first } and { $second }
+verified-organization = must be a verified organization
+keyword-too-long = each keyword at most { $max } characters
+not-before = must not be before { $other }
+idempotency-key-format = must be 1 to 255 visible ASCII characters
+idempotency-key-different = this Idempotency-Key was used with a different request
+body-unreadable = could not read the body: { $error }
+
+# accounts
+wrong-password = wrong email or password
+login-locked = too many failed logins for this account; logins are locked for a while
+address-rate-limited = too many requests from this address; try again later
+refresh-token-invalid = the refresh token is invalid or expired
+refresh-token-reused = this refresh token was already used; every token of its session has been revoked
+link-token-invalid = invalid, expired or already used
+account-gone = the account no longer exists or is disabled
+password-checks-busy = too many password checks are in progress; retry in a moment
+email-registered = this email is already registered
+last-admin = the platform must keep at least one administrator
+mine-needs-token = mine=true needs a token
+demo-not-empty = seed-demo only fills an empty database; this one already has users
+
+# organizations
+no-organization = you do not belong to an organization
+join-verified-organization = you do not belong to an organization; create or join a verified one first
+organization-status = your organization is { $status }; only verified organizations may do this
+already-member = you already belong to an organization
+leave-organization-first = you already belong to an organization; leave it first
+owners-only = only an owner of the organization may do this
+invitation-decided = the invitation is { $from }; it cannot become { $to }
+admin-cannot-join = the platform administrator's account cannot join an organization
+verify-email-first = verify your email address before accepting an invitation
+last-owner-leaves = the organization's last owner cannot leave; make another member an owner first
+credit-code-registered = an organization with this credit code exists
+scale-enterprises-only = only enterprises have a scale
+categories-providers-only = only service providers offer service categories
+credit-code-length = must be 18 characters
+credit-code-chars = contains a character outside GB 32100 (0-9, A-Y without I O S V Z)
+credit-code-region = characters 3-8 must be an administrative division code
+credit-code-check = check character does not match (GB 32100)
+
+# listings
+achievement-posters = only members of universities and research institutes may post achievements
+demand-posters = only members of enterprises and government bodies may post demands
+listing-owner-only = only the owning organization may change this { $what }
+transfer-modes-required = give at least one transfer mode
+patent-shape = { $number }: must look like CN202310123456.6 (number, dot, check digit)
+patent-digits = { $number }: must have 12 digits (or 8 for applications before 2004) before the check digit
+patent-type = { $number }: the fifth digit must be a patent type (1, 2, 3, 8 or 9)
+patent-check = { $number }: check digit does not match
+
+# matching
+matches-owner-only = only the owning organization and administrators see matches
+
+# connections
+own-listing-connection = you cannot request a connection to your own organization's listing
+listing-not-published = the { $what } is not published
+live-connection = your organization already has a live request for this listing
+connection-answerer = only the listing's organization answers a connection request
+thread-writers = only the two organizations write in the thread
+
+# challenges
+indicators-required = give at least one target indicator
+indicator-incomplete = every indicator has a name and a target
+eligible-kinds-required = name at least one organization kind
+milestone-titles = every milestone has a title
+team-required = name at least one team member
+team-names = every member has a name
+expert-count = give between { $min } and { $max } experts
+challenge-issuers = only enterprises and government bodies publish challenges
+directed-needs-org = a directed commission names the organization it commissions
+directed-self = cannot commission your own organization
+directed-only = only directed commissions name an organization
+issuer-only = only the issuing organization may do this
+issuer-cannot-bid = the issuing organization cannot bid on its own challenge
+challenge-bidding-closed = bidding is closed for this challenge
+kind-not-eligible = { $kind } organizations are not eligible for this challenge
+consortium-size = a consortium has at most four partners
+partner-twice = a partner is listed twice
+lead-not-partner = the bidding organization leads; it is not its own partner
+issuer-not-partner = the issuing organization cannot be a partner
+partner-not-verified = { $id } is not a verified organization
+partner-vetoed = { $id } is barred by a research-integrity veto
+live-bid = your organization already has a live bid on this challenge
+withdraw-before-deadline = bids can be withdrawn only before the deadline
+bids-after-deadline = the issuer sees the bids after the bid deadline
+not-expert = { $id } is not a user with the expert role
+expert-vetoed = expert { $id } is barred by a research-integrity veto
+expert-conflicted = expert { $id } belongs to the issuer or a bidding organization
+assigned-experts-score = only experts assigned to this challenge score its bids
+ranking-readers = the ranking is for the issuer, the assigned experts and administrators
+feedback-after-award = feedback is available after the award
+not-submitted-bid = { $id } is not a submitted bid of this challenge
+winner-delivers = only the winning team delivers its milestones
+milestone-not-delivered = the milestone is { $status } for this bid, not delivered
+reward-exceeded = this payment would exceed the challenge's reward
+milestone-paid = this milestone was already paid for this bid
+horse-race-only = only horse races eliminate winners
+last-winner = at least one winner must remain in the race
+challenge-cancellers = only the issuer or an administrator cancels a challenge
+bid-twice = a bid is listed twice
+horse-race-awards = a horse race awards 2 to { $max } bids
+one-award = exactly one bid is awarded
+milestones-required = give at least one milestone
+payments-negative = payments must not be negative
+milestones-sum = milestone payments must add up to reward_fen
+single-winner = single and directed challenges have max_winners = 1
+horse-race-winners = a horse race has 2 to 5 winners
+scores-missing = { $count } expert scores are still missing
+
+# vouchers
+service-categories-required = name at least one service category
+scales-required = name at least one enterprise scale
+vouchers-for-enterprises = innovation vouchers are for enterprises
+program-scales = this program is for enterprises of scale { $scales }
+program-category = this program does not cover that service category
+per-enterprise-cap = must not exceed the per-enterprise cap of { $cap } fen
+requested-amount = must not exceed the requested { $requested } fen
+program-remaining = the program has { $left } fen left
+enterprise-holds = the enterprise already holds { $held } fen of a { $cap } fen cap
+providers-redeem = only registered service providers redeem vouchers
+service-not-offered = your organization does not offer { $service }, the voucher's service
+fee-too-small = the fee is too small to be covered
+voucher-busy = the voucher is busy; try again
+holder-confirms = only the voucher's holder confirms the service
+voucher-changed = the voucher changed meanwhile; try again
+application-window = applications are accepted from { $open } to { $close } (Asia/Shanghai); today is { $today }
+settlement-ended = the settlement period ended on { $date }
+voucher-status = the voucher is { $status }
+
+# contracts
+instalments-required = give at least one instalment
+instalments-positive = every instalment must be positive
+instalments-sum = instalments must add up to amount_fen
+beneficiaries-required = name at least one beneficiary
+beneficiary-names = every beneficiary has a name
+shares-positive = every share must be positive
+shares-sum = shares must add up to 10000 basis points
+contract-parties-only = only the contract's parties may do this
+seller-achievement = must be an achievement of the seller
+buyer-demand = must be a demand of the buyer
+parties-connection = must be an accepted connection between the two parties
+buyer-challenge = must be a challenge issued by the buyer with a winning bid of the seller
+draft-as-party = you can only draft contracts your organization is a party to
+distinct-parties = seller and buyer must differ
+other-party-vetoed = the other party is barred by a research-integrity veto
+already-signed = your organization has already signed this contract
+registered-amount = cannot exceed the contract amount
+seller-records-payments = the seller records the payments it receives
+overpaid = the contract would be overpaid: { $paid } of { $amount } fen is paid
+stages-forward = commercialization stages only move forward
+seller-distributes = the seller records how its income is distributed
+distribution-institutions = income distribution applies to universities and research institutes
+
+# files
+file-limit = this purpose accepts files of at most { $limit } bytes
+multipart-required = send multipart/form-data with `purpose` then `file`
+multipart-unreadable = { $error }
+purpose-part = send a `purpose` part
+purpose-first = the `purpose` part must come before `file`
+unknown-purpose = unknown purpose
+file-part = send a `file` part
+file-after-purpose = expected the `file` part after `purpose`
+range-unsatisfiable = the file has { $size } bytes
+confidential-achievements-only = only achievements carry confidential detail
+file-not-yours = no such file uploaded by you
+uploaded-as = the file was uploaded as { $purpose }
+file-deleted = a file was deleted meanwhile; upload it again
+
+# integrity
+integrity-vetoed = a research-integrity veto (一票否决) in force bars you or your organization from this action
+
+# access requests
+owner-reads-detail = the owner already reads its own confidential detail
+no-confidential-detail = this achievement has no confidential detail
+live-access-request = your organization already has a live request for this achievement
+access-listers = only the owning organization lists access requests
+access-requester-only = only the requesting organization may accept_nda this request
+access-owner-only = only the owning organization may { $action } this request
+nda-mismatch = the NDA accepted is not the text offered; read the request again and accept its nda_sha256
+
 ## Type names
 
 word-integer = an integer
@@ -163,3 +347,49 @@ word-cancel = cancel
 word-sign = sign
 word-register = register
 word-lift = lift
+
+## More states, actions and kinds
+word-pending-review = pending_review
+word-open = open
+word-bidding-closed = bidding_closed
+word-under-review = under_review
+word-publicizing = publicizing
+word-in-progress = in_progress
+word-awarded = awarded
+word-not-selected = not_selected
+word-eliminated = eliminated
+word-delivered = delivered
+word-contracted = contracted
+word-performing = performing
+word-terminated = terminated
+word-transferred = transferred
+word-verified = verified
+word-suspended = suspended
+word-exhausted = exhausted
+word-edit = edit
+word-score = score
+word-award = award
+word-eliminate = eliminate
+word-deliver = deliver
+word-accept-milestone = accept_milestone
+word-reject-milestone = reject_milestone
+word-record-payment = record_payment
+word-report-commercialization = report_commercialization
+word-request-access = request_access
+word-grant = grant
+word-enterprise = enterprise
+word-university = university
+word-institute = institute
+word-service-provider = service_provider
+word-government = government
+word-large = large
+word-medium = medium
+word-small = small
+word-micro = micro
+word-inspection-testing = inspection_testing
+word-rd-design = rd_design
+word-technology-consulting = technology_consulting
+word-technology-transfer = technology_transfer
+word-pilot-production = pilot_production
+word-ip-services = ip_services
+word-instrument-sharing = instrument_sharing

@@ -153,6 +153,9 @@ pub fn render(lang: Lang, message: &Message) -> String {
                     Arg::Text(text) => FluentValue::from(text.clone()),
                     Arg::Word(w) => FluentValue::from(word(lang, w)),
                     Arg::List(items) => FluentValue::from(list(lang, items)),
+                    Arg::Words(words) => {
+                        FluentValue::from(list(lang, &words.iter().map(|w| word(lang, w)).collect::<Vec<_>>()))
+                    }
                 };
                 fluent.set(*name, value);
             }
@@ -233,6 +236,29 @@ mod tests {
     }
 
     #[test]
+    fn both_catalogues_fill_in_the_same_placeholders() {
+        let placeholders = |source: &'static str| {
+            source
+                .lines()
+                .filter(|l| !l.starts_with([' ', '#']) && l.contains(" ="))
+                .map(|l| {
+                    let (key, text) = l.split_once(" =").unwrap_or_default();
+                    let names = text
+                        .split("{ $")
+                        .skip(1)
+                        .map(|rest| rest.split(' ').next().unwrap_or("").to_owned())
+                        .collect::<std::collections::BTreeSet<_>>();
+                    (key.to_owned(), names)
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        let (zh, en) = (placeholders(include_str!("zh-CN.ftl")), placeholders(include_str!("en.ftl")));
+        for (key, names) in &zh {
+            assert_eq!(Some(names), en.get(key), "{key} has different placeholders in zh-CN.ftl and en.ftl");
+        }
+    }
+
+    #[test]
     fn catalogues_parse_without_errors() {
         for source in [include_str!("zh-CN.ftl"), include_str!("en.ftl")] {
             assert!(FluentResource::try_new(source.to_owned()).is_ok());
@@ -259,6 +285,12 @@ mod tests {
         let missing = crate::domain::error::DomainError::not_found("achievement");
         assert_eq!(detail(Lang::Zh, missing.code, &missing.detail, &missing.errors), "科技成果不存在");
         assert_eq!(detail(Lang::En, missing.code, &missing.detail, &missing.errors), "achievement not found");
+        let exhausted = Message::rule(Rule::VoucherStatus).word("status", "exhausted");
+        assert_eq!(render(Lang::Zh, &exhausted), "该创新券当前为「已用完」");
+        assert_eq!(render(Lang::En, &exhausted), "the voucher is exhausted");
+        let scales = Message::rule(Rule::ProgramScales).words("scales", &["small".to_owned(), "micro".to_owned()]);
+        assert_eq!(render(Lang::Zh, &scales), "该创新券项目仅面向以下规模的企业：小型、微型");
+        assert_eq!(render(Lang::En, &scales), "this program is for enterprises of scale small, micro");
         let legacy = Message::from("seller and buyer must differ");
         assert_eq!(
             detail(Lang::Zh, ErrorCode::Conflict, &legacy, &FieldErrors::new()),

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::db::files::{AccessChange, AccessRequestRow};
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Message, Rule};
 use crate::domain::listing::ListingKind;
 use crate::error::{AppError, AppResult};
 
@@ -87,7 +87,7 @@ pub fn request(
     let listing = super::listings::get(c, Some(actor), ListingKind::Achievement, achievement_id)?;
     let org = actor.require_verified_org()?;
     if org.id == listing.org_id {
-        return Err(AppError::forbidden("the owner already reads its own confidential detail"));
+        return Err(AppError::forbidden(Rule::OwnerReadsDetail));
     }
     if listing.status != "published" {
         return Err(DomainError::transition("achievement", &listing.status, "request_access").into());
@@ -95,7 +95,7 @@ pub fn request(
     let has_detail = db::files::confidential_text(c, achievement_id)?.is_some()
         || !db::files::attachments_of(c, "achievement_confidential", achievement_id)?.is_empty();
     if !has_detail {
-        return Err(AppError::new(ErrorCode::Conflict, "this achievement has no confidential detail"));
+        return Err(AppError::new(ErrorCode::Conflict, Rule::NoConfidentialDetail));
     }
     let row = AccessRequestRow {
         id: new_id(),
@@ -115,13 +115,8 @@ pub fn request(
         created_at: to_db(now),
         updated_at: to_db(now),
     };
-    db::files::insert_access_request(c, &row).map_err(|e| {
-        AppError::on_unique(
-            e,
-            ErrorCode::DuplicateAccessRequest,
-            "your organization already has a live request for this achievement",
-        )
-    })?;
+    db::files::insert_access_request(c, &row)
+        .map_err(|e| AppError::on_unique(e, ErrorCode::DuplicateAccessRequest, Rule::LiveAccessRequest))?;
     audit::record(
         c,
         Some(&actor.id),
@@ -146,7 +141,7 @@ pub fn request(
 pub fn list(c: &mut AnyConnection, actor: &Actor, achievement_id: &str) -> AppResult<Vec<AccessRequestRow>> {
     let listing = super::listings::get(c, Some(actor), ListingKind::Achievement, achievement_id)?;
     if !(actor.is_admin() || actor.is_member_of(&listing.org_id)) {
-        return Err(AppError::forbidden("only the owning organization lists access requests"));
+        return Err(AppError::forbidden(Rule::AccessListers));
     }
     db::files::access_requests_of(c, achievement_id)
 }
@@ -184,9 +179,11 @@ pub fn decide(
     };
     let allowed = if action == AccessAction::AcceptNda { requester } else { owner };
     if !allowed {
-        let who =
-            if action == AccessAction::AcceptNda { "the requesting organization" } else { "the owning organization" };
-        return Err(AppError::forbidden(format!("only {who} may {} this request", action.as_str())));
+        return Err(AppError::forbidden(if action == AccessAction::AcceptNda {
+            Message::rule(Rule::AccessRequesterOnly)
+        } else {
+            Message::rule(Rule::AccessOwnerOnly).word("action", action.as_str())
+        }));
     }
     let to = action
         .apply(&req.status)
@@ -210,10 +207,7 @@ pub fn decide(
         }
         Decision::AcceptNda { nda_sha256 } => {
             if req.nda_sha256.as_deref() != Some(nda_sha256.as_str()) {
-                return Err(AppError::new(
-                    ErrorCode::NdaVersionMismatch,
-                    "the NDA accepted is not the text offered; read the request again and accept its nda_sha256",
-                ));
+                return Err(AppError::new(ErrorCode::NdaVersionMismatch, Rule::NdaMismatch));
             }
             change.accepted_by = Some(&actor.id);
             // Who accepted which NDA text, when: the entry's actor and time, and the text's hash.

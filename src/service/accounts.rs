@@ -10,7 +10,7 @@ use crate::db::time::{from_db, to_db};
 use crate::db::users::{NewUser, ThrottleRow, UserRow};
 use crate::db::{self, AnyConnection};
 use crate::domain::account::{Role, UserStatus};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Rule};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
 
@@ -56,7 +56,7 @@ pub fn register(c: &mut AnyConnection, input: NewAccount, now: DateTime<Utc>) ->
             updated_at: to_db(now),
         },
     )
-    .map_err(|e| AppError::on_unique(e, ErrorCode::EmailTaken, "this email is already registered"))?;
+    .map_err(|e| AppError::on_unique(e, ErrorCode::EmailTaken, Rule::EmailRegistered))?;
     jobs::enqueue(c, &Job::SendAccountEmail { user_id: id.clone(), purpose: EmailPurpose::VerifyEmail }, now)?;
     audit::record(c, Some(&id), Change::new("user.register", "user", &id).status(None, "unverified"), now)?;
     db::users::find(c, &id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("user vanished after insert")))
@@ -86,7 +86,7 @@ pub fn mint_email_token(
 }
 
 fn bad_email_token() -> AppError {
-    AppError::field("token", "invalid, expired or already used")
+    AppError::field("token", Rule::LinkTokenInvalid)
 }
 
 /// Consumes a verification token and activates its account; returns the user id.
@@ -354,7 +354,7 @@ pub fn set_role(
     actor.require_admin()?;
     let target = db::users::find(c, target_id)?.ok_or_else(|| AppError::not_found("user"))?;
     if target.role == Role::Admin.as_str() && role != Role::Admin && db::users::count_admins(c)? <= 1 {
-        return Err(DomainError::new(ErrorCode::Conflict, "the platform must keep at least one administrator").into());
+        return Err(DomainError::new(ErrorCode::Conflict, Rule::LastAdmin).into());
     }
     db::users::set_role(c, target_id, role.as_str(), now)?;
     audit::record(

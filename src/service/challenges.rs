@@ -3,7 +3,7 @@
 //! after a public notice period), milestone delivery and payment, elimination, cancellation.
 //! Directed commissions (定向委托) share the flow with one chosen organization.
 
-use crate::domain::error::Rule;
+use crate::domain::error::{Message, Rule};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -231,7 +231,7 @@ pub fn create(
 ) -> AppResult<Details> {
     let org = actor.require_verified_org()?;
     if !matches!(org.kind, OrgKind::Enterprise | OrgKind::Government) {
-        return Err(AppError::forbidden("only enterprises and government bodies publish challenges"));
+        return Err(AppError::forbidden(Rule::ChallengeIssuers));
     }
     let payments: Vec<i64> = input.milestones.iter().map(|m| m.payment_fen).collect();
     rules::check_plan(input.mode, input.max_winners, input.reward_fen, &payments)?;
@@ -239,19 +239,19 @@ pub fn create(
     v.check(input.bid_deadline > now, "bid_deadline", Rule::Future);
     match (input.mode, &input.directed_org_id) {
         (ChallengeMode::Directed, None) => {
-            v.add("directed_org_id", "a directed commission names the organization it commissions");
+            v.add("directed_org_id", Rule::DirectedNeedsOrg);
         }
         (ChallengeMode::Directed, Some(target)) => {
             let found = db::organizations::find(c, target)?;
             v.check(
                 found.as_ref().is_some_and(|o| o.status == OrgStatus::Verified.as_str()),
                 "directed_org_id",
-                "must be a verified organization",
+                Rule::VerifiedOrganization,
             );
-            v.check(*target != org.id, "directed_org_id", "cannot commission your own organization");
+            v.check(*target != org.id, "directed_org_id", Rule::DirectedSelf);
         }
         (_, Some(_)) => {
-            v.add("directed_org_id", "only directed commissions name an organization");
+            v.add("directed_org_id", Rule::DirectedOnly);
         }
         (_, None) => {}
     }
@@ -354,7 +354,7 @@ fn lock(c: &mut AnyConnection, id: &str) -> AppResult<()> {
 fn issuer_row(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ChallengeRow> {
     let row = load_visible(c, Some(actor), id)?;
     if !is_issuer(actor, &row) {
-        return Err(AppError::forbidden("only the issuing organization may do this"));
+        return Err(AppError::forbidden(Rule::IssuerOnly));
     }
     Ok(row)
 }
@@ -520,34 +520,34 @@ pub fn bid(
     let org = actor.require_verified_org()?;
     integrity::require_not_vetoed(c, actor, now)?;
     if is_issuer(actor, &row) {
-        return Err(AppError::forbidden("the issuing organization cannot bid on its own challenge"));
+        return Err(AppError::forbidden(Rule::IssuerCannotBid));
     }
     if effective(&row, now)? != ChallengeStatus::Open {
-        return Err(DomainError::new(ErrorCode::BiddingClosed, "bidding is closed for this challenge").into());
+        return Err(DomainError::new(ErrorCode::BiddingClosed, Rule::ChallengeBiddingClosed).into());
     }
     if !row.eligible_kinds().iter().any(|k| k == org.kind.as_str()) {
-        return Err(AppError::forbidden(format!("{} organizations are not eligible for this challenge", org.kind)));
+        return Err(AppError::forbidden(Message::rule(Rule::KindNotEligible).word("kind", org.kind.as_str())));
     }
     let mut v = crate::domain::error::Validator::new();
     let partners = &input.partner_org_ids;
-    v.check(partners.len() <= 4, "partner_org_ids", "a consortium has at most four partners");
+    v.check(partners.len() <= 4, "partner_org_ids", Rule::ConsortiumSize);
     let mut unique = partners.clone();
     unique.sort();
     unique.dedup();
-    v.check(unique.len() == partners.len(), "partner_org_ids", "a partner is listed twice");
+    v.check(unique.len() == partners.len(), "partner_org_ids", Rule::PartnerTwice);
     for p in partners {
         if *p == org.id {
-            v.add("partner_org_ids", "the bidding organization leads; it is not its own partner");
+            v.add("partner_org_ids", Rule::LeadNotPartner);
         } else if *p == row.issuer_org_id {
-            v.add("partner_org_ids", "the issuing organization cannot be a partner");
+            v.add("partner_org_ids", Rule::IssuerNotPartner);
         } else if db::organizations::find(c, p)?.is_none_or(|o| o.status != OrgStatus::Verified.as_str()) {
-            v.add("partner_org_ids", format!("{p} is not a verified organization"));
+            v.add("partner_org_ids", Message::rule(Rule::PartnerNotVerified).arg("id", p.as_str()));
         } else if integrity::org_vetoed(c, p, now)? {
-            v.add("partner_org_ids", format!("{p} is barred by a research-integrity veto"));
+            v.add("partner_org_ids", Message::rule(Rule::PartnerVetoed).arg("id", p.as_str()));
         }
     }
     v.finish()?;
-    let duplicate = "your organization already has a live bid on this challenge";
+    let duplicate = Rule::LiveBid;
     if db::challenges::live_bid_exists(c, challenge_id, &org.id)? {
         return Err(DomainError::new(ErrorCode::DuplicateBid, duplicate).into());
     }
@@ -629,7 +629,7 @@ pub fn withdraw_bid(
         return Err(AppError::not_found("bid"));
     }
     if effective(&row, now)? != ChallengeStatus::Open {
-        return Err(DomainError::new(ErrorCode::BiddingClosed, "bids can be withdrawn only before the deadline").into());
+        return Err(DomainError::new(ErrorCode::BiddingClosed, Rule::WithdrawBeforeDeadline).into());
     }
     move_bid(c, &actor.id, &bid, BidAction::Withdraw, None, now)?;
     db::challenges::find_bid(c, bid_id)?.ok_or_else(|| AppError::not_found("bid"))
@@ -645,7 +645,7 @@ pub fn bids(c: &mut AnyConnection, actor: &Actor, challenge_id: &str, now: DateT
     }
     if is_issuer(actor, &row) {
         if effective(&row, now)? == ChallengeStatus::Open {
-            return Err(AppError::forbidden("the issuer sees the bids after the bid deadline"));
+            return Err(AppError::forbidden(Rule::BidsAfterDeadline));
         }
         return Ok(all);
     }
@@ -676,7 +676,7 @@ pub fn assign_experts(
     for user_id in user_ids {
         let user = db::users::find(c, user_id)?.filter(|u| u.role == "expert");
         let Some(user) = user else {
-            return Err(AppError::field("user_ids", format!("{user_id} is not a user with the expert role")));
+            return Err(AppError::field("user_ids", Message::rule(Rule::NotExpert).arg("id", user_id.as_str())));
         };
         let org_vetoed = match user.org_id.as_deref() {
             Some(org) => integrity::org_vetoed(c, org, now)?,
@@ -685,7 +685,7 @@ pub fn assign_experts(
         if integrity::user_vetoed(c, &user.id, now)? || org_vetoed {
             return Err(DomainError::new(
                 ErrorCode::IntegrityVeto,
-                format!("expert {user_id} is barred by a research-integrity veto"),
+                Message::rule(Rule::ExpertVetoed).arg("id", user_id.as_str()),
             )
             .with_status(409)
             .into());
@@ -695,7 +695,7 @@ pub fn assign_experts(
         {
             return Err(DomainError::new(
                 ErrorCode::ConflictOfInterest,
-                format!("expert {user_id} belongs to the issuer or a bidding organization"),
+                Message::rule(Rule::ExpertConflicted).arg("id", user_id.as_str()),
             )
             .into());
         }
@@ -744,7 +744,7 @@ pub fn score(
     lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     if !is_assigned_expert(c, actor, &row)? {
-        return Err(AppError::forbidden("only experts assigned to this challenge score its bids"));
+        return Err(AppError::forbidden(Rule::AssignedExpertsScore));
     }
     let status = stored_status(&row)?;
     if status != ChallengeStatus::UnderReview {
@@ -809,7 +809,7 @@ fn ranked(c: &mut AnyConnection, row: &ChallengeRow) -> AppResult<Vec<Ranked>> {
 pub fn ranking(c: &mut AnyConnection, actor: &Actor, challenge_id: &str) -> AppResult<Vec<Ranked>> {
     let row = load_visible(c, Some(actor), challenge_id)?;
     if !(actor.is_admin() || is_issuer(actor, &row) || is_assigned_expert(c, actor, &row)?) {
-        return Err(AppError::forbidden("the ranking is for the issuer, the assigned experts and administrators"));
+        return Err(AppError::forbidden(Rule::RankingReaders));
     }
     ranked(c, &row)
 }
@@ -830,7 +830,7 @@ pub fn feedback(c: &mut AnyConnection, actor: &Actor, challenge_id: &str, bid_id
         return Err(AppError::not_found("bid"));
     }
     if row.awarded_at.is_none() {
-        return Err(DomainError::new(ErrorCode::InvalidStateTransition, "feedback is available after the award").into());
+        return Err(DomainError::new(ErrorCode::InvalidStateTransition, Rule::FeedbackAfterAward).into());
     }
     let all = ranked(c, &row)?;
     let position = all.iter().position(|r| r.bid.id == bid_id).ok_or_else(|| AppError::not_found("bid"))?;
@@ -864,7 +864,7 @@ pub fn award(
     let submitted: Vec<&BidRow> = all_bids.iter().filter(|b| b.status == BidStatus::Submitted.as_str()).collect();
     for id in bid_ids {
         if !submitted.iter().any(|b| b.id == *id) {
-            return Err(AppError::field("bid_ids", format!("{id} is not a submitted bid of this challenge")));
+            return Err(AppError::field("bid_ids", Message::rule(Rule::NotSubmittedBid).arg("id", id.as_str())));
         }
     }
     if !without_review {
@@ -960,7 +960,7 @@ pub fn deliver(
     let row = load_visible(c, Some(actor), challenge_id)?;
     let (bid, progress) = winner_progress(c, &row, milestone_id, bid_id)?;
     if !actor.is_member_of(&bid.org_id) {
-        return Err(AppError::forbidden("only the winning team delivers its milestones"));
+        return Err(AppError::forbidden(Rule::WinnerDelivers));
     }
     let row = settle_deadline(c, row, now)?;
     require_in_progress(&row, now, "deliver")?;
@@ -1031,7 +1031,7 @@ pub fn judge_milestone(
     )? {
         return Err(DomainError::new(
             ErrorCode::InvalidStateTransition,
-            format!("the milestone is {} for this bid, not delivered", progress.status),
+            Message::rule(Rule::MilestoneNotDelivered).word("status", &progress.status),
         )
         .into());
     }
@@ -1090,10 +1090,10 @@ fn pay(
     let others_unpaid = live.iter().filter(|b| **b != bid.id && !paid_here.iter().any(|p| p.bid_id == **b)).count();
     let amount = rules::milestone_share(milestone.payment_fen, live.len() as i64, already, others_unpaid == 0);
     if !db::challenges::add_paid(c, &row.id, amount, now)? {
-        return Err(DomainError::new(ErrorCode::Conflict, "this payment would exceed the challenge's reward").into());
+        return Err(DomainError::new(ErrorCode::Conflict, Rule::RewardExceeded).into());
     }
     db::challenges::insert_payment(c, &row.id, &bid.id, milestone_id, amount, now)
-        .map_err(|e| AppError::on_unique(e, ErrorCode::Conflict, "this milestone was already paid for this bid"))?;
+        .map_err(|e| AppError::on_unique(e, ErrorCode::Conflict, Rule::MilestonePaid))?;
     db::challenges::add_bid_paid(c, &bid.id, amount)?;
     audit::record(
         c,
@@ -1138,7 +1138,7 @@ pub fn eliminate(
     lock(c, challenge_id)?;
     let row = issuer_row(c, actor, challenge_id)?;
     if mode_of(&row)? != ChallengeMode::HorseRace {
-        return Err(DomainError::new(ErrorCode::InvalidStateTransition, "only horse races eliminate winners").into());
+        return Err(DomainError::new(ErrorCode::InvalidStateTransition, Rule::HorseRaceOnly).into());
     }
     let status = effective(&row, now)?;
     if !matches!(status, ChallengeStatus::Publicizing | ChallengeStatus::InProgress) {
@@ -1148,9 +1148,7 @@ pub fn eliminate(
     let from = bid_status(&bid)?;
     let to = rules::apply_bid(from, BidAction::Eliminate)?;
     if !db::challenges::eliminate_winner(c, challenge_id, bid_id, reason, now)? {
-        return Err(
-            DomainError::new(ErrorCode::InvalidStateTransition, "at least one winner must remain in the race").into()
-        );
+        return Err(DomainError::new(ErrorCode::InvalidStateTransition, Rule::LastWinner).into());
     }
     audit::record(
         c,
@@ -1178,7 +1176,7 @@ pub fn cancel(
     lock(c, challenge_id)?;
     let row = load_visible(c, Some(actor), challenge_id)?;
     if !(actor.is_admin() || is_issuer(actor, &row)) {
-        return Err(AppError::forbidden("only the issuer or an administrator cancels a challenge"));
+        return Err(AppError::forbidden(Rule::ChallengeCancellers));
     }
     move_to(c, Some(&actor.id), &row, ChallengeAction::Cancel, Some(serde_json::json!({ "reason": reason })), now)?;
     db::challenges::set_reason(c, challenge_id, None, Some(reason))?;

@@ -12,7 +12,7 @@ use crate::db::time::to_db;
 use crate::db::users::UserRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::connection::{self as rules, ConnectionAction, ConnectionStatus, DeclineReason};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Message, Rule};
 use crate::domain::listing::{ListingKind, ListingStatus};
 use crate::domain::match_event::MatchEventKind;
 use crate::error::{AppError, AppResult};
@@ -88,21 +88,16 @@ pub fn request(
     integrity::require_not_vetoed(c, actor, now)?;
     let listing: ListingRow = super::listings::get(c, Some(actor), kind, listing_id)?;
     if listing.org_id == org.id {
-        return Err(AppError::forbidden("you cannot request a connection to your own organization's listing"));
+        return Err(AppError::forbidden(Rule::OwnListingConnection));
     }
     if listing.status != ListingStatus::Published.as_str() {
         return Err(DomainError::new(
             ErrorCode::InvalidStateTransition,
-            format!("the {} is not published", kind.noun()),
+            Message::rule(Rule::ListingNotPublished).word("what", kind.noun()),
         )
         .into());
     }
-    let duplicate = || {
-        DomainError::new(
-            ErrorCode::DuplicateConnection,
-            "your organization already has a live request for this listing",
-        )
-    };
+    let duplicate = || DomainError::new(ErrorCode::DuplicateConnection, Rule::LiveConnection);
     if db::connections::live_exists(c, &org.id, listing_id)? {
         return Err(duplicate().into());
     }
@@ -122,13 +117,7 @@ pub fn request(
             updated_at: to_db(now),
         },
     )
-    .map_err(|e| {
-        AppError::on_unique(
-            e,
-            ErrorCode::DuplicateConnection,
-            "your organization already has a live request for this listing",
-        )
-    })?;
+    .map_err(|e| AppError::on_unique(e, ErrorCode::DuplicateConnection, Rule::LiveConnection))?;
     super::match_events::requested(c, &org.id, listing_id, &id, now)?;
     audit::record(
         c,
@@ -167,7 +156,7 @@ pub fn respond(
 ) -> AppResult<Details> {
     let row = visible(c, actor, id)?;
     if !actor.is_member_of(&row.listing_org_id) {
-        return Err(AppError::forbidden("only the listing's organization answers a connection request"));
+        return Err(AppError::forbidden(Rule::ConnectionAnswerer));
     }
     let from = status_of(&row)?;
     let action = if decline.is_some() { ConnectionAction::Decline } else { ConnectionAction::Accept };
@@ -230,7 +219,7 @@ pub fn post_message(
 ) -> AppResult<MessageRow> {
     let row = visible(c, actor, id)?;
     let Some(org_id) = actor.org_id().filter(|o| *o == row.requester_org_id || *o == row.listing_org_id) else {
-        return Err(AppError::forbidden("only the two organizations write in the thread"));
+        return Err(AppError::forbidden(Rule::ThreadWriters));
     };
     rules::apply(status_of(&row)?, ConnectionAction::Message)?;
     let message_id = db::connections::add_message(c, id, &actor.id, org_id, body, now)?;

@@ -2,7 +2,7 @@
 //! bid), signed by both, registered by an admin with a sequential number, paid, followed to
 //! market, with the income split to inventors as the law requires.
 
-use crate::domain::error::Rule;
+use crate::domain::error::{Message, Rule};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::config::ContractSettings;
@@ -100,7 +100,7 @@ fn visible(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Contract
 fn party(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ContractRow> {
     db::lock::lock(c, db::lock::Root::Contract, id)?;
     let row = visible(c, actor, id)?;
-    if is_party(actor, &row) { Ok(row) } else { Err(AppError::forbidden("only the contract's parties may do this")) }
+    if is_party(actor, &row) { Ok(row) } else { Err(AppError::forbidden(Rule::ContractPartiesOnly)) }
 }
 
 pub fn get(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Details> {
@@ -119,11 +119,11 @@ fn check_links(c: &mut AnyConnection, input: &NewContractInput) -> AppResult<Opt
     let mut bid_id = None;
     if let Some(id) = &input.achievement_id {
         let ok = db::listings::find(c, "achievement", id)?.is_some_and(|l| l.org_id == input.seller_org_id);
-        v.check(ok, "achievement_id", "must be an achievement of the seller");
+        v.check(ok, "achievement_id", Rule::SellerAchievement);
     }
     if let Some(id) = &input.demand_id {
         let ok = db::listings::find(c, "demand", id)?.is_some_and(|l| l.org_id == input.buyer_org_id);
-        v.check(ok, "demand_id", "must be a demand of the buyer");
+        v.check(ok, "demand_id", Rule::BuyerDemand);
     }
     if let Some(id) = &input.connection_id {
         let ok = db::connections::find(c, id)?.is_some_and(|conn| {
@@ -132,7 +132,7 @@ fn check_links(c: &mut AnyConnection, input: &NewContractInput) -> AppResult<Opt
                 && orgs.contains(&input.seller_org_id.as_str())
                 && orgs.contains(&input.buyer_org_id.as_str())
         });
-        v.check(ok, "connection_id", "must be an accepted connection between the two parties");
+        v.check(ok, "connection_id", Rule::PartiesConnection);
     }
     if let Some(id) = &input.challenge_id {
         let challenge = db::challenges::find(c, id)?;
@@ -140,7 +140,7 @@ fn check_links(c: &mut AnyConnection, input: &NewContractInput) -> AppResult<Opt
             .into_iter()
             .find(|b| b.status == BidStatus::Awarded.as_str() && b.org_id == input.seller_org_id);
         let ok = challenge.is_some_and(|ch| ch.issuer_org_id == input.buyer_org_id) && winner.is_some();
-        v.check(ok, "challenge_id", "must be a challenge issued by the buyer with a winning bid of the seller");
+        v.check(ok, "challenge_id", Rule::BuyerChallenge);
         bid_id = winner.map(|b| b.id);
     }
     v.finish()?;
@@ -151,22 +151,18 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
     let org = actor.require_verified_org()?;
     integrity::require_not_vetoed(c, actor, now)?;
     if org.id != input.seller_org_id && org.id != input.buyer_org_id {
-        return Err(AppError::forbidden("you can only draft contracts your organization is a party to"));
+        return Err(AppError::forbidden(Rule::DraftAsParty));
     }
     let mut v = Validator::new();
-    v.check(input.seller_org_id != input.buyer_org_id, "buyer_org_id", "seller and buyer must differ");
+    v.check(input.seller_org_id != input.buyer_org_id, "buyer_org_id", Rule::DistinctParties);
     for (field, id) in [("seller_org_id", &input.seller_org_id), ("buyer_org_id", &input.buyer_org_id)] {
         let ok = db::organizations::find(c, id)?.is_some_and(|o| o.status == OrgStatus::Verified.as_str());
-        v.check(ok, field, "must be a verified organization");
+        v.check(ok, field, Rule::VerifiedOrganization);
     }
     v.finish()?;
     let other = if org.id == input.seller_org_id { &input.buyer_org_id } else { &input.seller_org_id };
     if integrity::org_vetoed(c, other, now)? {
-        return Err(DomainError::new(
-            ErrorCode::IntegrityVeto,
-            "the other party is barred by a research-integrity veto",
-        )
-        .into());
+        return Err(DomainError::new(ErrorCode::IntegrityVeto, Rule::OtherPartyVetoed).into());
     }
     let bid_id = check_links(c, &input)?;
     let id = new_id();
@@ -231,11 +227,7 @@ pub fn sign(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) 
     }
     let seller = actor.is_member_of(&row.seller_org_id);
     if !db::contracts::sign(c, id, seller, &actor.id, now)? {
-        return Err(DomainError::new(
-            ErrorCode::InvalidStateTransition,
-            "your organization has already signed this contract",
-        )
-        .into());
+        return Err(DomainError::new(ErrorCode::InvalidStateTransition, Rule::AlreadySigned).into());
     }
     audit::record(
         c,
@@ -307,7 +299,7 @@ pub fn register(
     let amount = registered_amount.unwrap_or(row.amount_fen);
     let mut v = Validator::new();
     v.check(amount > 0, "registered_amount_fen", Rule::Positive);
-    v.check(amount <= row.amount_fen, "registered_amount_fen", "cannot exceed the contract amount");
+    v.check(amount <= row.amount_fen, "registered_amount_fen", Rule::RegisteredAmount);
     v.finish()?;
     let year = crate::domain::voucher::shanghai_date(now).year();
     let number = rules::registration_no(year, db::contracts::next_registration_seq(c, year)?);
@@ -349,7 +341,7 @@ pub fn record_payment(
 ) -> AppResult<Details> {
     let row = party(c, actor, id)?;
     if !actor.is_member_of(&row.seller_org_id) {
-        return Err(AppError::forbidden("the seller records the payments it receives"));
+        return Err(AppError::forbidden(Rule::SellerRecordsPayments));
     }
     let status = status_of(&row)?;
     if !matches!(status, ContractStatus::Registered | ContractStatus::Performing) {
@@ -358,7 +350,7 @@ pub fn record_payment(
     if !db::contracts::add_paid(c, id, amount, now)? {
         return Err(AppError::field(
             "amount_fen",
-            format!("the contract would be overpaid: {} of {} fen is paid", row.paid_fen, row.amount_fen),
+            Message::rule(Rule::Overpaid).arg("paid", row.paid_fen).arg("amount", row.amount_fen),
         ));
     }
     db::contracts::insert_payment(c, id, amount, paid_at, reference, &actor.id, now)?;
@@ -405,9 +397,9 @@ pub fn report(
     if let Some(furthest) = db::contracts::max_stage_rank(c, id)?
         && stage.rank() < furthest
     {
-        return Err(AppError::field("stage", "commercialization stages only move forward"));
+        return Err(AppError::field("stage", Rule::StagesForward));
     }
-    let org_id = actor.org_id().ok_or_else(|| AppError::forbidden("you do not belong to an organization"))?;
+    let org_id = actor.org_id().ok_or_else(|| AppError::forbidden(Rule::NoOrganization))?;
     db::contracts::insert_report(
         c,
         &ReportRow {
@@ -453,10 +445,10 @@ pub fn distribute(
     let row = party(c, actor, id)?;
     let seller_org = actor.org.as_ref().filter(|o| o.id == row.seller_org_id);
     let Some(seller_org) = seller_org else {
-        return Err(AppError::forbidden("the seller records how its income is distributed"));
+        return Err(AppError::forbidden(Rule::SellerDistributes));
     };
     if !matches!(seller_org.kind, OrgKind::University | OrgKind::Institute) {
-        return Err(AppError::forbidden("income distribution applies to universities and research institutes"));
+        return Err(AppError::forbidden(Rule::DistributionInstitutions));
     }
     let status = status_of(&row)?;
     if !matches!(status, ContractStatus::Registered | ContractStatus::Performing | ContractStatus::Completed) {

@@ -102,10 +102,13 @@ pub fn attach(
         let file = db::files::find_file(c, &r.file_id)?.filter(|f| f.status != "deleted" && f.uploaded_by == actor.id);
         match file {
             None => {
-                v.add(&format!("{field}[{i}].file_id"), "no such file uploaded by you");
+                v.add(&format!("{field}[{i}].file_id"), Rule::FileNotYours);
             }
             Some(f) if f.purpose != r.purpose.as_str() => {
-                v.add(&format!("{field}[{i}].purpose"), format!("the file was uploaded as {}", f.purpose));
+                v.add(
+                    &format!("{field}[{i}].purpose"),
+                    Message::rule(Rule::UploadedAs).arg("purpose", f.purpose.as_str()),
+                );
             }
             Some(f) => files.push((f, r.purpose)),
         }
@@ -119,7 +122,7 @@ pub fn attach(
         }
         existing.push(file.id.clone());
         if !db::files::mark_attached(c, &file.id, now)? {
-            return Err(AppError::field(field, "a file was deleted meanwhile; upload it again"));
+            return Err(AppError::field(field, Rule::FileDeleted));
         }
         let row = AttachmentRow {
             id: new_id(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::db::integrity::{IntegrityRow, NewRecord};
 use crate::db::time::{from_db, to_db};
 use crate::db::{self, AnyConnection};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Message, Rule};
 use crate::domain::integrity::{RecordState, Severity, Standing, standing};
 use crate::error::{AppError, AppResult};
 
@@ -72,11 +72,7 @@ pub fn org_vetoed(c: &mut AnyConnection, org_id: &str, now: DateTime<Utc>) -> Ap
 /// organization they act for.
 pub fn require_not_vetoed(c: &mut AnyConnection, actor: &Actor, now: DateTime<Utc>) -> AppResult<()> {
     if standing_for(c, actor.org_id(), Some(&actor.id), now)? == Standing::Veto {
-        return Err(DomainError::new(
-            ErrorCode::IntegrityVeto,
-            "a research-integrity veto (一票否决) in force bars you or your organization from this action",
-        )
-        .into());
+        return Err(DomainError::new(ErrorCode::IntegrityVeto, Rule::IntegrityVetoed).into());
     }
     Ok(())
 }
@@ -99,14 +95,16 @@ pub fn create(
     actor.require_admin()?;
     let (recipient, entity_type, entity_id) = match (&input.org_id, &input.user_id) {
         (Some(org_id), None) => {
-            db::organizations::find(c, org_id)?.ok_or_else(|| AppError::field("org_id", "no such organization"))?;
+            db::organizations::find(c, org_id)?
+                .ok_or_else(|| AppError::field("org_id", Message::rule(Rule::NotFound).word("what", "organization")))?;
             (Recipient::Org(org_id.clone()), "organization", org_id.clone())
         }
         (None, Some(user_id)) => {
-            db::users::find(c, user_id)?.ok_or_else(|| AppError::field("user_id", "no such user"))?;
+            db::users::find(c, user_id)?
+                .ok_or_else(|| AppError::field("user_id", Message::rule(Rule::NotFound).word("what", "user")))?;
             (Recipient::User(user_id.clone()), "user", user_id.clone())
         }
-        _ => return Err(AppError::field("org_id", "give exactly one of org_id and user_id")),
+        _ => return Err(AppError::field("org_id", Message::exactly_one("org_id", "user_id"))),
     };
     let id = new_id();
     db::integrity::insert(

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::listings::{Content, ListFilter, ListingRow};
 use crate::db::{self, AnyConnection};
+use crate::domain::error::{Message, Rule};
 use crate::domain::listing::{self as rules, ListingAction, ListingContent, ListingKind, ListingStatus};
 use crate::domain::organization::OrgKind;
 use crate::error::{AppError, AppResult};
@@ -70,11 +71,10 @@ pub fn create(
 ) -> AppResult<ListingRow> {
     let org = actor.require_verified_org()?;
     if !may_list(kind, org.kind) {
-        let who = match kind {
-            ListingKind::Achievement => "universities and research institutes",
-            ListingKind::Demand => "enterprises and government bodies",
-        };
-        return Err(AppError::forbidden(format!("only members of {who} may post {}s", kind.noun())));
+        return Err(AppError::forbidden(match kind {
+            ListingKind::Achievement => Rule::AchievementPosters,
+            ListingKind::Demand => Rule::DemandPosters,
+        }));
     }
     let id = new_id();
     db::listings::insert(c, &id, kind.as_str(), &org.id, &actor.id, &to_columns(&content)?, now)?;
@@ -117,7 +117,7 @@ fn owned(c: &mut AnyConnection, actor: &Actor, kind: ListingKind, id: &str) -> A
     if actor.is_member_of(&row.org_id) {
         Ok(row)
     } else {
-        Err(AppError::forbidden(format!("only the owning organization may change this {}", kind.noun())))
+        Err(AppError::forbidden(Message::rule(Rule::ListingOwnerOnly).word("what", kind.noun())))
     }
 }
 
@@ -241,8 +241,8 @@ pub fn list(
     page: Page,
 ) -> AppResult<(Vec<ListingRow>, i64)> {
     if mine {
-        let actor = actor
-            .ok_or_else(|| AppError::new(crate::domain::error::ErrorCode::Unauthorized, "mine=true needs a token"))?;
+        let actor =
+            actor.ok_or_else(|| AppError::new(crate::domain::error::ErrorCode::Unauthorized, Rule::MineNeedsToken))?;
         let Some(org_id) = actor.org_id() else { return Ok((Vec::new(), 0)) };
         filter.org_id = Some(org_id.to_owned());
         filter.status = None;

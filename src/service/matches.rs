@@ -118,7 +118,7 @@ pub fn authorize(c: &mut AnyConnection, user_id: &str, kind: ListingKind, id: &s
     let row = super::listings::get(c, Some(&actor), kind, id)?;
     let member = actor.is_member_of(&row.org_id);
     if !(actor.is_admin() || member) {
-        return Err(AppError::forbidden("only the owning organization and administrators see matches"));
+        return Err(AppError::forbidden(crate::domain::error::Rule::MatchesOwnerOnly));
     }
     Ok((row, member))
 }

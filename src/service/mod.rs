@@ -70,12 +70,9 @@ impl Actor {
             Some(org) if org.status == OrgStatus::Verified => Ok(org),
             Some(org) => Err(AppError::new(
                 ErrorCode::OrganizationNotVerified,
-                format!("your organization is {}; only verified organizations may do this", org.status),
+                Message::rule(Rule::OrganizationStatus).word("status", org.status.as_str()),
             )),
-            None => Err(AppError::new(
-                ErrorCode::OrganizationNotVerified,
-                "you do not belong to an organization; create or join a verified one first",
-            )),
+            None => Err(AppError::new(ErrorCode::OrganizationNotVerified, Rule::JoinVerifiedOrganization)),
         }
     }
 
@@ -86,7 +83,7 @@ impl Actor {
 
 /// Loads the actor for a verified access token; a deleted or disabled account is 401.
 pub fn load_actor(c: &mut AnyConnection, user_id: &str) -> AppResult<Actor> {
-    let unauthorized = || AppError::new(ErrorCode::Unauthorized, "the account no longer exists or is disabled");
+    let unauthorized = || AppError::new(ErrorCode::Unauthorized, Rule::AccountGone);
     let (user, org_row) = db::users::find_with_org(c, user_id)?.ok_or_else(unauthorized)?;
     let status = UserStatus::parse(&user.status).ok_or_else(|| corrupt("user status", &user.status))?;
     if status == UserStatus::Disabled {

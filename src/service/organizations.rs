@@ -8,7 +8,7 @@ use crate::db::organizations::{NewOrg, OrgFilter, OrgRow};
 use crate::db::time::{from_db, to_db};
 use crate::db::{self, AnyConnection};
 use crate::domain::account::{OrgRole, UserStatus};
-use crate::domain::error::{DomainError, ErrorCode};
+use crate::domain::error::{DomainError, ErrorCode, Message, Rule};
 use crate::domain::organization::{
     self as rules, EnterpriseScale, INVITATION_DAYS, InvitationStatus, OrgKind, OrgStatus, ServiceCategory,
 };
@@ -35,7 +35,7 @@ pub struct NewOrganization {
 
 pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewOrganization, now: DateTime<Utc>) -> AppResult<OrgRow> {
     if actor.org.is_some() {
-        return Err(DomainError::new(ErrorCode::AlreadyInOrganization, "you already belong to an organization").into());
+        return Err(DomainError::new(ErrorCode::AlreadyInOrganization, Rule::AlreadyMember).into());
     }
     let id = new_id();
     let categories = serde_json::to_string(&input.service_categories).map_err(AppError::internal)?;
@@ -58,9 +58,9 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewOrganization, now:
             updated_at: to_db(now),
         },
     )
-    .map_err(|e| AppError::on_unique(e, ErrorCode::CreditCodeTaken, "an organization with this credit code exists"))?;
+    .map_err(|e| AppError::on_unique(e, ErrorCode::CreditCodeTaken, Rule::CreditCodeRegistered))?;
     if !db::users::join_org(c, &actor.id, &id, OrgRole::Owner.as_str(), now)? {
-        return Err(DomainError::new(ErrorCode::AlreadyInOrganization, "you already belong to an organization").into());
+        return Err(DomainError::new(ErrorCode::AlreadyInOrganization, Rule::AlreadyMember).into());
     }
     audit::record(
         c,
@@ -150,7 +150,7 @@ pub fn review(
 fn require_owner(actor: &Actor, org_id: &str) -> AppResult<()> {
     match &actor.org {
         Some(o) if o.id == org_id && o.org_role == OrgRole::Owner => Ok(()),
-        _ => Err(AppError::forbidden("only an owner of the organization may do this")),
+        _ => Err(AppError::forbidden(Rule::OwnersOnly)),
     }
 }
 
@@ -278,8 +278,8 @@ fn decide(c: &mut AnyConnection, row: &InvitationRow, to: InvitationStatus, now:
         db::invitations::transition(c, &row.id, "pending", "expired", now)?;
     }
     let refused = || -> AppError {
-        DomainError::new(ErrorCode::InvalidStateTransition, format!("the invitation is {from}; it cannot become {to}"))
-            .into()
+        let message = Message::rule(Rule::InvitationDecided).word("from", from.as_str()).word("to", to.as_str());
+        DomainError::new(ErrorCode::InvalidStateTransition, message).into()
     };
     if from != InvitationStatus::Pending {
         return Err(refused());
@@ -299,11 +299,11 @@ pub fn accept_invitation(
     now: DateTime<Utc>,
 ) -> AppResult<InvitationDetails> {
     if actor.is_admin() {
-        return Err(AppError::forbidden("the platform administrator's account cannot join an organization"));
+        return Err(AppError::forbidden(Rule::AdminCannotJoin));
     }
     let row = addressed_to(c, actor, id)?;
     if actor.status != UserStatus::Active {
-        return Err(AppError::forbidden("verify your email address before accepting an invitation"));
+        return Err(AppError::forbidden(Rule::VerifyEmailFirst));
     }
     lock(c, Root::Organization, &row.org_id)?;
     let row = addressed_to(c, actor, id)?;
@@ -338,7 +338,7 @@ pub fn accept_invitation(
 }
 
 fn already_in_organization() -> AppError {
-    DomainError::new(ErrorCode::AlreadyInOrganization, "you already belong to an organization; leave it first").into()
+    DomainError::new(ErrorCode::AlreadyInOrganization, Rule::LeaveOrganizationFirst).into()
 }
 
 /// The invitee declines.
@@ -391,11 +391,7 @@ fn depart(c: &mut AnyConnection, org_id: &str, user_id: &str, now: DateTime<Utc>
         .filter(|u| u.org_id.as_deref() == Some(org_id))
         .ok_or_else(|| AppError::not_found("member"))?;
     if member.org_role.as_deref() == Some(OrgRole::Owner.as_str()) && db::invitations::owner_count(c, org_id)? <= 1 {
-        return Err(DomainError::new(
-            ErrorCode::LastOwner,
-            "the organization's last owner cannot leave; make another member an owner first",
-        )
-        .into());
+        return Err(DomainError::new(ErrorCode::LastOwner, Rule::LastOwnerLeaves).into());
     }
     if !db::invitations::leave(c, user_id, org_id, now)? {
         return Err(AppError::not_found("member"));
@@ -440,7 +436,7 @@ pub fn remove_member(
 /// The actor leaves their organization (409 `last_owner` for its only owner).
 pub fn leave(c: &mut AnyConnection, actor: &Actor, now: DateTime<Utc>) -> AppResult<()> {
     let Some(org_id) = actor.org_id() else {
-        return Err(DomainError::new(ErrorCode::Conflict, "you do not belong to an organization").into());
+        return Err(DomainError::new(ErrorCode::Conflict, Rule::NoOrganization).into());
     };
     depart(c, org_id, &actor.id, now)?;
     audit::record(c, Some(&actor.id), Change::new("organization.leave", "organization", org_id), now)?;

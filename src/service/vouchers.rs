@@ -4,7 +4,7 @@
 //! expiry and the settlement deadline. Every money movement is a guarded UPDATE and a ledger
 //! row in the same transaction, so balances, budget and ledger always agree.
 
-use crate::domain::error::Rule;
+use crate::domain::error::{Message, Rule};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 
@@ -121,25 +121,22 @@ pub fn apply(
     let p = program(c, program_id)?;
     let org = actor.require_verified_org()?;
     if org.kind != OrgKind::Enterprise {
-        return Err(AppError::forbidden("innovation vouchers are for enterprises"));
+        return Err(AppError::forbidden(Rule::VouchersForEnterprises));
     }
     integrity::require_not_vetoed(c, actor, now)?;
     if !org.scale.is_some_and(|s| p.eligible_scales().iter().any(|e| e == s.as_str())) {
-        return Err(AppError::forbidden(format!(
-            "this program is for enterprises of scale {}",
-            p.eligible_scales().join(", ")
-        )));
+        return Err(AppError::forbidden(Message::rule(Rule::ProgramScales).words("scales", &p.eligible_scales())));
     }
     let mut v = crate::domain::error::Validator::new();
     v.check(
         p.service_categories().iter().any(|s| s == input.service_category.as_str()),
         "service_category",
-        "this program does not cover that service category",
+        Rule::ProgramCategory,
     );
     v.check(
         input.requested_fen <= p.per_enterprise_cap_fen,
         "requested_fen",
-        format!("must not exceed the per-enterprise cap of {} fen", p.per_enterprise_cap_fen),
+        Message::rule(Rule::PerEnterpriseCap).arg("cap", p.per_enterprise_cap_fen),
     );
     v.finish()?;
     rules::check_window(p.applications_open, p.applications_close, now)?;
@@ -200,14 +197,14 @@ pub fn approve(
     v.check(
         approved_fen <= a.requested_fen,
         "approved_fen",
-        format!("must not exceed the requested {} fen", a.requested_fen),
+        Message::rule(Rule::RequestedAmount).arg("requested", a.requested_fen),
     );
     v.finish()?;
     let p = program(c, &a.program_id)?;
     if !db::vouchers::program_issue(c, &p.id, approved_fen)? {
         return Err(DomainError::new(
             ErrorCode::VoucherBudgetExceeded,
-            format!("the program has {} fen left", program(c, &p.id)?.remaining_fen()),
+            Message::rule(Rule::ProgramRemaining).arg("left", program(c, &p.id)?.remaining_fen()),
         )
         .into());
     }
@@ -216,7 +213,7 @@ pub fn approve(
         let held = db::vouchers::enterprise_net(c, &p.id, &a.enterprise_id)?;
         return Err(DomainError::new(
             ErrorCode::EnterpriseCapExceeded,
-            format!("the enterprise already holds {held} fen of a {} fen cap", p.per_enterprise_cap_fen),
+            Message::rule(Rule::EnterpriseHolds).arg("held", held).arg("cap", p.per_enterprise_cap_fen),
         )
         .into());
     }
@@ -382,16 +379,13 @@ pub fn redeem(
 ) -> AppResult<RedemptionRow> {
     let org = actor.require_verified_org()?;
     if org.kind != OrgKind::ServiceProvider {
-        return Err(AppError::forbidden("only registered service providers redeem vouchers"));
+        return Err(AppError::forbidden(Rule::ProvidersRedeem));
     }
     integrity::require_not_vetoed(c, actor, now)?;
     let mut v = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
         .ok_or_else(|| AppError::not_found("voucher"))?;
     if !org.service_categories.iter().any(|s| s.as_str() == v.service_category) {
-        return Err(AppError::forbidden(format!(
-            "your organization does not offer {}, the voucher's service",
-            v.service_category
-        )));
+        return Err(AppError::forbidden(Message::rule(Rule::ServiceNotOffered).word("service", &v.service_category)));
     }
     let p = program(c, &v.program_id)?;
     rules::check_settlement(p.settle_by, now)?;
@@ -403,14 +397,14 @@ pub fn redeem(
         rules::check_redeemable(status, from_db(v.expires_at), now)?;
         let amount = rules::redemption_amount(input.service_fee_fen, p.coverage_ratio_bp, v.balance_fen);
         if amount <= 0 {
-            return Err(AppError::field("service_fee_fen", "the fee is too small to be covered"));
+            return Err(AppError::field("service_fee_fen", Rule::FeeTooSmall));
         }
         if db::vouchers::voucher_reserve(c, &v.id, amount, now)? {
             break amount;
         }
         attempts += 1;
         if attempts >= 5 {
-            return Err(DomainError::new(ErrorCode::Conflict, "the voucher is busy; try again").into());
+            return Err(DomainError::new(ErrorCode::Conflict, Rule::VoucherBusy).into());
         }
         v = voucher(c, &v.id)?;
     };
@@ -499,7 +493,7 @@ pub fn confirm(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc
     let r = get_redemption(c, actor, id)?;
     let v = voucher(c, &r.voucher_id)?;
     if !actor.is_member_of(&v.enterprise_id) {
-        return Err(AppError::forbidden("only the voucher's holder confirms the service"));
+        return Err(AppError::forbidden(Rule::HolderConfirms));
     }
     move_redemption(c, Some(&actor.id), &r, RedemptionAction::Confirm, None, now)?;
     redemption(c, id)
@@ -634,7 +628,7 @@ fn close_voucher(
         .into());
     }
     if !db::vouchers::voucher_close(c, &v.id, from.as_str(), to.as_str(), v.balance_fen, reason)? {
-        return Err(DomainError::new(ErrorCode::Conflict, "the voucher changed meanwhile; try again").into());
+        return Err(DomainError::new(ErrorCode::Conflict, Rule::VoucherChanged).into());
     }
     let kind = if to == VoucherStatus::Revoked { LedgerKind::Revoke } else { LedgerKind::Expire };
     give_back(c, v, v.balance_fen, kind, now)
