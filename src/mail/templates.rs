@@ -25,15 +25,7 @@ static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = Laz
     // A variable the template names but the email lacks is an error, not an empty string.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_syntax(minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build()?);
-    // minijinja's HTML escaping also turns `/` into `&#x2f;`, which makes links in the HTML
-    // part unreadable in a mail client's source view; the five characters below are enough.
-    env.set_formatter(|out, state, value| {
-        if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
-            out.write_str(&escape_html(&value.to_string())).map_err(minijinja::Error::from)
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
-    });
+    env.set_formatter(five_character_escaping);
     let all = [
         parts!("verify_email"),
         parts!("password_reset"),
@@ -94,6 +86,21 @@ impl Email {
         let part = |name: &str| env.get_template(&format!("{kind}/{name}"))?.render(Serde(self));
         let subject = part("subject.txt")?.replace(['\r', '\n'], " ");
         Ok(Rendered { subject: subject.trim().to_owned(), text: part("body.txt")?, html: part("body.html")? })
+    }
+}
+
+/// minijinja formatter escaping HTML with the five characters of [`escape_html`]: minijinja's
+/// own also turns `/` into `&#x2f;`, which makes links and API paths unreadable in the source
+/// of an email or a page. Shared by the mail templates and the link pages.
+pub fn five_character_escaping(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
+        out.write_str(&escape_html(&value.to_string())).map_err(minijinja::Error::from)
+    } else {
+        minijinja::escape_formatter(out, state, value)
     }
 }
 

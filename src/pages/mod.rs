@@ -17,10 +17,10 @@ use std::sync::LazyLock;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior};
 
 use crate::error::AppError;
-use crate::mail::templates::escape_html;
+use crate::mail::templates::five_character_escaping;
 
 /// Scripts, frames, plugins and foreign resources are refused; the inline `<style>` and form
 /// posts to this server are all a page needs.
@@ -30,15 +30,7 @@ const CONTENT_SECURITY_POLICY: &str =
 static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    // The same five-character escaping as the HTML emails: minijinja's default also escapes
-    // `/`, which would make the API paths on the pages unreadable in the page source.
-    env.set_formatter(|out, state, value| {
-        if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
-            out.write_str(&escape_html(&value.to_string())).map_err(minijinja::Error::from)
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
-    });
+    env.set_formatter(five_character_escaping);
     let all = [
         ("base.html", include_str!("templates/base.html")),
         ("style.css", include_str!("templates/style.css")),

@@ -424,6 +424,16 @@ impl TestApp {
         mail.text[start..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect()
     }
 
+    /// The link in the newest mail of `kind` to `to`, without the configured base URL (runs
+    /// due jobs first).
+    pub async fn mailed_link(&self, to: &str, kind: &str) -> String {
+        self.run_due_jobs().await;
+        let base = &self.state.settings.server.public_base_url;
+        let mail = self.mails().into_iter().rev().find(|m| m.to == to && m.kind == kind).expect("a mail");
+        let start = mail.text.find(base.as_str()).expect("a link in the mail") + base.len();
+        mail.text[start..].split_whitespace().next().unwrap_or("").to_owned()
+    }
+
     pub async fn register(&self, email: &str) -> TestResponse {
         self.post(
             "/auth/register",

@@ -5,16 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, credit_code, spawn_app, unique};
-
-/// The link in the newest mail of `kind` to `to`, without the configured base URL.
-async fn mailed_link(app: &TestApp, to: &str, kind: &str) -> String {
-    app.run_due_jobs().await;
-    let base = &app.state.settings.server.public_base_url;
-    let mail = app.mails().into_iter().rev().find(|m| m.to == to && m.kind == kind).expect("a mail");
-    let start = mail.text.find(base.as_str()).expect("a link in the mail") + base.len();
-    mail.text[start..].split_whitespace().next().unwrap_or("").to_owned()
-}
+use crate::helpers::{credit_code, spawn_app, unique};
 
 fn has_chinese(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
@@ -55,7 +46,7 @@ async fn a_new_enterprise_user_goes_from_registration_to_a_voucher_application()
     assert_eq!(registered["status"], "unverified");
 
     // 2. Open the emailed link and confirm on its page.
-    let link = mailed_link(&app, &email, "verify_email").await;
+    let link = app.mailed_link(&email, "verify_email").await;
     let page = app.raw(app.client.get(format!("{}{link}", app.addr))).await;
     assert_eq!(page.status, 200, "{}", page.text);
     let token = link.split("token=").nth(1).expect("a token in the link");

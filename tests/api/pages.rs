@@ -27,15 +27,6 @@ fn html(res: &TestResponse, status: u16) -> &str {
     &res.text
 }
 
-/// The path of the link in the newest mail of `kind` to `to` (the part after the base URL).
-async fn mailed_path(app: &TestApp, to: &str, kind: &str) -> String {
-    app.run_due_jobs().await;
-    let base = &app.state.settings.server.public_base_url;
-    let mail = app.mails().into_iter().rev().find(|m| m.to == to && m.kind == kind).expect("a mail");
-    let start = mail.text.find(base.as_str()).expect("a link in the mail") + base.len();
-    mail.text[start..].split_whitespace().next().unwrap_or("").to_owned()
-}
-
 async fn status_of(app: &TestApp, email: &str) -> String {
     let tokens = app.login(email, PASSWORD).await.expect(200);
     let me = app.get("/me", tokens["access_token"].as_str()).await.expect(200);
@@ -47,7 +38,7 @@ async fn the_verification_link_shows_a_form_and_only_the_post_verifies() {
     let app = spawn_app().await;
     let email = format!("pages{}@example.cn", unique());
     app.register(&email).await.expect(201);
-    let link = mailed_path(&app, &email, "verify_email").await;
+    let link = app.mailed_link(&email, "verify_email").await;
     assert!(link.starts_with("/verify-email?token="), "{link}");
     let token = app.mailed_token(&email, "verify_email").await;
 
@@ -109,7 +100,7 @@ async fn the_reset_link_sets_a_new_password_that_logs_in() {
     let app = spawn_app().await;
     let user = app.user().await;
     app.post("/auth/password-reset", None, &json!({"email": user.email})).await.expect(202);
-    let link = mailed_path(&app, &user.email, "password_reset").await;
+    let link = app.mailed_link(&user.email, "password_reset").await;
     assert!(link.starts_with("/reset-password?token="), "{link}");
     let token = app.mailed_token(&user.email, "password_reset").await;
 
@@ -187,7 +178,7 @@ async fn the_invitation_email_links_to_a_page_that_explains_accepting() {
     )
     .await
     .expect(202);
-    let link = mailed_path(&app, &invitee.email, "notification").await;
+    let link = app.mailed_link(&invitee.email, "notification").await;
     let id = app.invitation_for(&invitee).await;
     assert_eq!(link, format!("/invitations/{id}"));
     let page = open(&app, &link).await;
