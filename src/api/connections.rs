@@ -83,6 +83,9 @@ pub struct ConnectionView {
     pub contacts: Option<Contacts>,
     pub created_at: DateTime<Utc>,
     pub responded_at: Option<DateTime<Utc>>,
+    /// The 技术经理人 a party invited (`GET /brokers/{id}`), if any.
+    pub broker_id: Option<String>,
+    pub broker_invited_at: Option<DateTime<Utc>>,
 }
 
 impl From<Details> for ConnectionView {
@@ -124,6 +127,8 @@ impl From<Details> for ConnectionView {
             contacts,
             created_at: from_db(r.created_at),
             responded_at: r.responded_at.map(from_db),
+            broker_id: r.broker_id,
+            broker_invited_at: r.broker_invited_at.map(from_db),
         }
     }
 }
@@ -193,7 +198,7 @@ pub async fn create(
 
 /// One connection (either organization, or an admin).
 ///
-/// 双方机构成员与管理员；其他人 404 `not_found`。接受后包含双方联系方式。
+/// 双方机构成员、受邀的技术经理人与管理员；其他人 404 `not_found`。接受后包含双方联系方式。
 #[utoipa::path(get, path = "/api/v1/connections/{id}", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = ConnectionView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -306,7 +311,7 @@ pub async fn list(
 
 /// Post a message in the thread (while `requested` or `accepted`).
 ///
-/// 双方机构成员；对接已拒绝或已签约后不能再发言。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
+/// 双方机构成员与受邀的技术经理人；对接已拒绝或已签约后不能再发言。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")), request_body = MessageRequest,
     responses((status = 201, body = MessageView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -343,7 +348,7 @@ pub struct MessageQuery {
 
 /// The thread, oldest first.
 ///
-/// 双方机构成员与管理员，分页。错误：404 `not_found`，422。
+/// 双方机构成员、受邀的技术经理人与管理员，分页。错误：404 `not_found`，422。
 #[utoipa::path(get, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id"), MessageQuery),
     responses((status = 200, body = Paginated<MessageView>), (status = 401, response = Unauthorized), (status = 404, response = NotFound),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod challenges;
 pub mod client_ip;
+pub mod brokers;
 pub mod connections;
 pub mod contracts;
 pub mod extract;
@@ -143,6 +144,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/connections").route(post().to(connections::create)).route(get().to(connections::list)),
                 )
                 .service(resource("/connections/{id}").route(get().to(connections::get)))
+                .service(resource("/connections/{id}/broker").route(post().to(brokers::invite)))
                 .service(resource("/connections/{id}/accept").route(post().to(connections::accept)))
                 .service(resource("/connections/{id}/decline").route(post().to(connections::decline)))
                 .service(
@@ -209,6 +211,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/vouchers/{id}/revoke").route(post().to(vouchers::revoke)))
                 .service(resource("/admin/voucher-programs/{id}/ledger").route(get().to(vouchers::ledger)))
                 .service(resource("/admin/voucher-programs/{id}/summary").route(get().to(vouchers::summary)))
+                // brokers (技术经理人)
+                .service(resource("/me/broker-profile").route(post().to(brokers::save_profile)))
+                .service(resource("/brokers").route(get().to(brokers::list)))
+                .service(resource("/brokers/{id}").route(get().to(brokers::get)))
                 // technology contracts (技术合同)
                 .service(resource("/contracts").route(post().to(contracts::create)).route(get().to(contracts::list)))
                 .service(resource("/contracts/{id}").route(get().to(contracts::get)))

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, challenges, connections, contracts, files, integrity, listings, matching, meta, ops,
+    access, admin, auth, brokers, challenges, connections, contracts, files, integrity, listings, matching, meta, ops,
     organizations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
@@ -53,6 +53,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         files::upload, files::download, files::delete,
         access::create, access::list, access::grant, access::decline, access::revoke, access::accept_nda,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify, admin::stats, admin::contracts_csv,
+        brokers::save_profile, brokers::list, brokers::get, brokers::invite,
     ),
     components(
         schemas(
@@ -77,6 +78,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "challenges", description = "揭榜挂帅 open-bid challenges, 赛马制 horse races, 定向委托 directed commissions"),
         (name = "vouchers", description = "科技创新券: programs, applications, redemption and settlement"),
+        (name = "brokers", description = "技术经理人: broker profiles, the public registry and their statistics"),
         (name = "contracts", description = "技术合同: signing, registration, payments, commercialization, income split"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "files", description = "Documents: streamed uploads, downloads as the attachment's record allows"),

@@ -23,6 +23,9 @@ pub struct ConnectionRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
+    /// The 技术经理人 (broker profile) a party invited, if any.
+    pub broker_id: Option<String>,
+    pub broker_invited_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -89,6 +92,19 @@ pub fn transition(
             .set((connections::status.eq(to), connections::updated_at.eq(to_db(now))))
             .execute(c)?,
     };
+    Ok(n == 1)
+}
+
+/// Sets (or replaces) the broker of a live connection; false when the connection is no longer
+/// `requested` or `accepted`.
+pub fn set_broker(c: &mut AnyConnection, id: &str, broker_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = diesel::update(connections::table.find(id).filter(connections::status.eq_any(["requested", "accepted"])))
+        .set((
+            connections::broker_id.eq(broker_id),
+            connections::broker_invited_at.eq(to_db(now)),
+            connections::updated_at.eq(to_db(now)),
+        ))
+        .execute(c)?;
     Ok(n == 1)
 }
 

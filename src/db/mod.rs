@@ -3,6 +3,7 @@
 //! one transaction on the blocking thread pool. Nothing async ever holds a connection.
 
 pub mod audit;
+pub mod brokers;
 pub mod challenges;
 pub mod conn;
 pub mod connections;

@@ -254,6 +254,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        broker_id -> Nullable<Text>,
+        broker_invited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -512,6 +514,10 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        broker_id -> Nullable<Text>,
+        broker_org_id -> Nullable<Text>,
+        commission_fen -> Nullable<BigInt>,
+        commission_bp -> Nullable<Integer>,
     }
 }
 
@@ -562,6 +568,7 @@ diesel::table! {
         beneficiaries -> Text,
         recorded_by -> Text,
         created_at -> Timestamp,
+        broker_commission_fen -> BigInt,
     }
 }
 
@@ -656,3 +663,21 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    broker_profiles (id) {
+        id -> Text,
+        user_id -> Text,
+        org_id -> Text,
+        fields -> Text,
+        certificate_no -> Text,
+        years_of_practice -> Integer,
+        bio -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(broker_profiles -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(broker_profiles, users);
+diesel::allow_tables_to_appear_in_same_query!(broker_profiles, organizations);

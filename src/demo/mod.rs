@@ -228,6 +228,7 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
     published.1 += demands;
 
     connections(c, &owners, now - Duration::days(10))?;
+    brokers(c, &admin, &owners, now - Duration::days(3))?;
     vouchers(c, &admin, &owners, now)?;
 
     // The seeded accounts did not really ask to be told about their own demo data.
@@ -448,6 +449,75 @@ fn connections(c: &mut AnyConnection, owners: &[(OrgKind, Actor)], at: DateTime<
             }
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// 技术经理人: the demo service providers' owners keep broker profiles; the first accepted
+/// connection has a broker who advises in its thread, and in the second the broker drafted a
+/// license contract with a commission, which both parties signed and the platform registered.
+fn brokers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], at: DateTime<Utc>) -> AppResult<()> {
+    use crate::db::connections::ConnectionRow;
+    use crate::db::schema::connections as k;
+    use crate::domain::broker::{Commission, Profile};
+
+    let profiles = [
+        (vec![Field::NewEnergy, Field::NewMaterials], "JSJL-2023-0318", 9, "长期从事新能源与新材料领域的技术转移，促成高校专利许可与作价投资项目二十余项。"),
+        (vec![Field::Biomedicine], "JSJL-2024-0107", 6, "医药领域技术经理人，熟悉创新药与医疗器械成果的许可谈判和技术合同认定登记。"),
+        (vec![Field::AdvancedManufacturing, Field::AiSoftware], "JSJL-2022-0529", 12, "专注智能制造与工业软件成果转化，擅长中试熟化方案设计与收益分配方案。"),
+    ];
+    let providers: Vec<&Actor> =
+        owners.iter().filter(|(k, _)| *k == OrgKind::ServiceProvider).map(|(_, a)| a).collect();
+    let mut broker_ids = Vec::new();
+    for ((fields, certificate_no, years, bio), provider) in profiles.into_iter().zip(&providers) {
+        let profile =
+            Profile { fields, certificate_no: certificate_no.into(), years_of_practice: years, bio: bio.into() }.validated()?;
+        let (saved, _) = service::brokers::save_profile(c, provider, profile, at)?;
+        broker_ids.push(((*provider).clone(), saved.row.id));
+    }
+    let accepted: Vec<ConnectionRow> =
+        k::table.filter(k::status.eq("accepted")).order((k::created_at, k::id)).limit(2).load(c)?;
+    let actor_of = |org_id: &str| owners.iter().map(|(_, a)| a).find(|a| a.is_member_of(org_id));
+    for (i, (row, (broker, broker_id))) in accepted.iter().zip(&broker_ids).enumerate() {
+        let (Some(requester), Some(owner)) = (actor_of(&row.requester_org_id), actor_of(&row.listing_org_id)) else {
+            continue;
+        };
+        let t = at + Duration::hours(i as i64 * 6);
+        let inviter = if i == 0 { requester } else { owner };
+        service::connections::invite_broker(c, inviter, &row.id, broker_id, t)?;
+        if i == 0 {
+            service::connections::post_message(
+                c,
+                broker,
+                &row.id,
+                "建议先签订保密协议并安排中试样品检测，再商定许可方式与费用。",
+                t + Duration::hours(1),
+            )?;
+            continue;
+        }
+        let amount_fen = 80_000_000;
+        let input = service::contracts::NewContractInput {
+            kind: crate::domain::contract::ContractKind::License,
+            title: "成果普通许可合同（技术经理人促成）".into(),
+            seller_org_id: row.listing_org_id.clone(),
+            buyer_org_id: row.requester_org_id.clone(),
+            achievement_id: Some(row.listing_id.clone()),
+            demand_id: None,
+            challenge_id: None,
+            connection_id: Some(row.id.clone()),
+            amount_fen,
+            payment_plan: vec![service::contracts::PlanItem {
+                due_date: (t + Duration::days(90)).date_naive(),
+                amount_fen,
+            }],
+            royalty_rate_bp: None,
+            commission: Some(Commission::Bp(800)),
+        };
+        let contract = service::contracts::create(c, broker, input, t + Duration::hours(2))?;
+        for party in [owner, requester] {
+            service::contracts::sign(c, party, &contract.row.id, t + Duration::hours(4))?;
+        }
+        service::contracts::register(c, admin, &contract.row.id, None, t + Duration::hours(8))?;
     }
     Ok(())
 }

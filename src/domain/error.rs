@@ -313,6 +313,17 @@ rules! {
     AccessRequesterOnly = "access-requester-only";
     AccessOwnerOnly = "access-owner-only";
     NdaMismatch = "nda-mismatch";
+    // brokers (技术经理人)
+    BrokerServiceProvider = "broker-service-provider";
+    BrokerFieldsRequired = "broker-fields-required";
+    BrokerUnknown = "broker-unknown";
+    BrokerProfileBusy = "broker-profile-busy";
+    BrokerInviters = "broker-inviters";
+    BrokerIsParty = "broker-is-party";
+    CommissionOneOf = "commission-one-of";
+    CommissionWithinAmount = "commission-within-amount";
+    CommissionNeedsBroker = "commission-needs-broker";
+    CommissionExceedsIncome = "commission-exceeds-income";
 }
 
 /// A value that fills a rule's placeholder.

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod broker;
 pub mod challenge;
 pub mod connection;
 pub mod contract;

@@ -393,3 +393,18 @@ word-technology-transfer = technology_transfer
 word-pilot-production = pilot_production
 word-ip-services = ip_services
 word-instrument-sharing = instrument_sharing
+
+## Brokers (技术经理人)
+
+broker-service-provider = only members of a verified service-provider organization can keep a broker profile
+broker-fields-required = choose at least one field of expertise
+broker-unknown = no such broker, or the profile is no longer active
+broker-profile-busy = another request is saving your broker profile; try again
+broker-inviters = only members of the connection's two organizations can invite a broker
+broker-is-party = the broker cannot be a member of either organization of the connection
+commission-one-of = give at most one of commission_fen and commission_bp
+commission-within-amount = the commission cannot exceed the contract amount
+commission-needs-broker = only a contract from a connection with an invited broker can carry a commission
+commission-exceeds-income = the net income does not cover the broker's commission of { $commission } fen
+noun-broker = broker
+word-invite-broker = invite a broker

@@ -393,3 +393,18 @@ word-technology-transfer = 技术转移
 word-pilot-production = 中试熟化
 word-ip-services = 知识产权服务
 word-instrument-sharing = 大型仪器共享
+
+## 技术经理人（brokers）
+
+broker-service-provider = 只有已认证服务机构的成员可以登记技术经理人档案
+broker-fields-required = 至少选择一个擅长领域
+broker-unknown = 找不到该技术经理人，或其档案已失效
+broker-profile-busy = 另一个请求正在保存你的技术经理人档案，请重试
+broker-inviters = 只有对接双方机构的成员可以邀请技术经理人
+broker-is-party = 技术经理人不能是对接任一方机构的成员
+commission-one-of = commission_fen 与 commission_bp 至多给出其一
+commission-within-amount = 佣金不能超过合同金额
+commission-needs-broker = 只有经技术经理人促成的合同（关联已邀请技术经理人的对接）才能约定佣金
+commission-exceeds-income = 净收入不足以支付技术经理人佣金 { $commission } 分
+noun-broker = 技术经理人
+word-invite-broker = 邀请技术经理人

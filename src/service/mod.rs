@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod brokers;
 pub mod challenges;
 pub mod connections;
 pub mod contracts;

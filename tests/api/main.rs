@@ -5,6 +5,7 @@
 
 mod abuse;
 mod accounts;
+mod brokers;
 mod challenges;
 mod connections;
 mod contracts;

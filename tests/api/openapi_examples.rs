@@ -205,6 +205,18 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
         .expect(201);
     r.send("POST", "/api/v1/connections/{id}/decline", &[&id(&declined)], Some(&university), &[]).await;
 
+    // Brokers (技术经理人): a service provider's member keeps a profile and is invited.
+    let provider = app.member("service_provider").await;
+    let broker = r.send("POST", "/api/v1/me/broker-profile", NONE, Some(&provider), &[]).await;
+    r.send(
+        "POST",
+        "/api/v1/connections/{id}/broker",
+        &[&id(&connection)],
+        Some(&enterprise),
+        &[("/broker_id", json!(id(&broker)))],
+    )
+    .await;
+
     // Technology contracts: draft, sign, register, pay, report, distribute; terminate another.
     let parties = [
         ("/seller_org_id", json!(university.org())),
