@@ -169,7 +169,8 @@ impl From<Details> for ContractView {
             amount_fen: r.amount_fen,
             paid_fen: r.paid_fen,
             royalty_rate_bp: r.royalty_rate_bp,
-            commission_due_fen: Commission::from_columns(r.commission_fen, r.commission_bp).map(|k| k.due(r.amount_fen)),
+            commission_due_fen: Commission::from_columns(r.commission_fen, r.commission_bp)
+                .map(|k| k.due(r.amount_fen)),
             broker_id: r.broker_id,
             broker_org_id: r.broker_org_id,
             commission_fen: r.commission_fen,

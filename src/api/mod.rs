@@ -4,9 +4,9 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod brokers;
 pub mod challenges;
 pub mod client_ip;
-pub mod brokers;
 pub mod connections;
 pub mod contracts;
 pub mod extract;

@@ -462,16 +462,32 @@ fn brokers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], at
     use crate::domain::broker::{Commission, Profile};
 
     let profiles = [
-        (vec![Field::NewEnergy, Field::NewMaterials], "JSJL-2023-0318", 9, "长期从事新能源与新材料领域的技术转移，促成高校专利许可与作价投资项目二十余项。"),
-        (vec![Field::Biomedicine], "JSJL-2024-0107", 6, "医药领域技术经理人，熟悉创新药与医疗器械成果的许可谈判和技术合同认定登记。"),
-        (vec![Field::AdvancedManufacturing, Field::AiSoftware], "JSJL-2022-0529", 12, "专注智能制造与工业软件成果转化，擅长中试熟化方案设计与收益分配方案。"),
+        (
+            vec![Field::NewEnergy, Field::NewMaterials],
+            "JSJL-2023-0318",
+            9,
+            "长期从事新能源与新材料领域的技术转移，促成高校专利许可与作价投资项目二十余项。",
+        ),
+        (
+            vec![Field::Biomedicine],
+            "JSJL-2024-0107",
+            6,
+            "医药领域技术经理人，熟悉创新药与医疗器械成果的许可谈判和技术合同认定登记。",
+        ),
+        (
+            vec![Field::AdvancedManufacturing, Field::AiSoftware],
+            "JSJL-2022-0529",
+            12,
+            "专注智能制造与工业软件成果转化，擅长中试熟化方案设计与收益分配方案。",
+        ),
     ];
     let providers: Vec<&Actor> =
         owners.iter().filter(|(k, _)| *k == OrgKind::ServiceProvider).map(|(_, a)| a).collect();
     let mut broker_ids = Vec::new();
     for ((fields, certificate_no, years, bio), provider) in profiles.into_iter().zip(&providers) {
         let profile =
-            Profile { fields, certificate_no: certificate_no.into(), years_of_practice: years, bio: bio.into() }.validated()?;
+            Profile { fields, certificate_no: certificate_no.into(), years_of_practice: years, bio: bio.into() }
+                .validated()?;
         let (saved, _) = service::brokers::save_profile(c, provider, profile, at)?;
         broker_ids.push(((*provider).clone(), saved.row.id));
     }

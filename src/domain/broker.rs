@@ -51,7 +51,11 @@ pub enum Commission {
 impl Commission {
     /// Reads `commission_fen` / `commission_bp` for a contract of `amount_fen`: at most one
     /// of the two; a ratio in 0..=10000 bp; an amount between 0 and the contract amount.
-    pub fn parse(amount_fen: i64, fen: Option<i64>, bp: Option<i32>) -> Result<Option<Self>, super::error::DomainError> {
+    pub fn parse(
+        amount_fen: i64,
+        fen: Option<i64>,
+        bp: Option<i32>,
+    ) -> Result<Option<Self>, super::error::DomainError> {
         let mut v = Validator::new();
         let both = fen.is_some() && bp.is_some();
         v.check(!both, "commission_bp", Message::rule(Rule::CommissionOneOf));
@@ -93,7 +97,9 @@ mod tests {
         assert_eq!(Commission::parse(1000, None, None).ok(), Some(None));
         assert_eq!(Commission::parse(1000, Some(1000), None).ok(), Some(Some(Commission::Fen(1000))));
         assert_eq!(Commission::parse(1000, None, Some(10_000)).ok(), Some(Some(Commission::Bp(10_000))));
-        for (fen, bp) in [(Some(1001), None), (Some(-1), None), (None, Some(10_001)), (None, Some(-1)), (Some(1), Some(1))] {
+        for (fen, bp) in
+            [(Some(1001), None), (Some(-1), None), (None, Some(10_001)), (None, Some(-1)), (Some(1), Some(1))]
+        {
             let err = Commission::parse(1000, fen, bp).err().map(|e| e.code);
             assert_eq!(err, Some(ErrorCode::ValidationFailed), "{fen:?} {bp:?}");
         }

@@ -203,8 +203,9 @@ mod tests {
     #[test]
     fn distribution_follows_the_law_and_adds_up() {
         let b = |n: &str, bp: i32| Share { name: n.into(), share_bp: bp, amount_fen: 0 };
-        let (pool, parts) = distribute(ContractKind::Transfer, 1_000_001, 0, 7000, 5000, &[b("张", 6000), b("李", 4000)])
-            .unwrap_or_default();
+        let (pool, parts) =
+            distribute(ContractKind::Transfer, 1_000_001, 0, 7000, 5000, &[b("张", 6000), b("李", 4000)])
+                .unwrap_or_default();
         assert_eq!(pool, 700_000);
         assert_eq!(parts.iter().map(|p| p.amount_fen).sum::<i64>(), pool);
         let low = distribute(ContractKind::License, 100, 0, 4999, 5000, &[b("张", 10_000)]);

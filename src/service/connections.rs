@@ -101,9 +101,7 @@ pub fn invite_broker(
     integrity::require_not_vetoed(c, actor, now)?;
     let from = status_of(&row)?;
     rules::apply(from, ConnectionAction::InviteBroker)?;
-    let broker = super::brokers::live(c, broker_id)
-        .map_err(|_| AppError::field("broker_id", Rule::BrokerUnknown))?
-        .row;
+    let broker = super::brokers::live(c, broker_id).map_err(|_| AppError::field("broker_id", Rule::BrokerUnknown))?.row;
     if [&row.requester_org_id, &row.listing_org_id].contains(&&broker.org_id) {
         return Err(DomainError::new(ErrorCode::ConflictOfInterest, Rule::BrokerIsParty).into());
     }
@@ -111,7 +109,9 @@ pub fn invite_broker(
         return details(c, row);
     }
     if !db::connections::set_broker(c, id, &broker.id, now)? {
-        return Err(DomainError::transition("connection", from.as_str(), ConnectionAction::InviteBroker.as_str()).into());
+        return Err(
+            DomainError::transition("connection", from.as_str(), ConnectionAction::InviteBroker.as_str()).into()
+        );
     }
     audit::record(
         c,
@@ -137,14 +137,17 @@ pub fn invite_broker(
     notify::send(
         c,
         Recipient::Org(other.clone()),
-        Notice::new("broker_invited", format!("技术经理人加入对接：{}", d.listing_title), "对方邀请了一位技术经理人参与本次对接。")
-            .about("connection", id)
-            .in_app_only(),
+        Notice::new(
+            "broker_invited",
+            format!("技术经理人加入对接：{}", d.listing_title),
+            "对方邀请了一位技术经理人参与本次对接。",
+        )
+        .about("connection", id)
+        .in_app_only(),
         now,
     )?;
     Ok(d)
 }
-
 
 pub fn request(
     c: &mut AnyConnection,

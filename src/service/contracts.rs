@@ -6,10 +6,10 @@ use crate::domain::error::{Message, Rule};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::config::ContractSettings;
+use crate::db::brokers::BrokerRow;
 use crate::db::contracts::{ContractRow, DistributionRow, NewContract, PaymentRow, PlanRow, ReportRow};
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
-use crate::db::brokers::BrokerRow;
 use crate::domain::broker::Commission;
 use crate::domain::challenge::BidStatus;
 use crate::domain::connection::ConnectionStatus;
@@ -172,7 +172,8 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
         return Err(AppError::forbidden(Rule::DraftAsParty));
     }
     if input.commission.is_some() && broker.is_none() {
-        let field = if matches!(input.commission, Some(Commission::Bp(_))) { "commission_bp" } else { "commission_fen" };
+        let field =
+            if matches!(input.commission, Some(Commission::Bp(_))) { "commission_bp" } else { "commission_fen" };
         return Err(AppError::field(field, Rule::CommissionNeedsBroker));
     }
     let mut v = Validator::new();
@@ -232,14 +233,12 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("contract.create", "contract", &id)
-            .status(None, "draft")
-            .detail(serde_json::json!({
-                "kind": input.kind.as_str(),
-                "amount_fen": input.amount_fen,
-                "broker_id": broker.as_ref().map(|b| &b.id),
-                "commission_fen": input.commission.map(|k| k.due(input.amount_fen)),
-            })),
+        Change::new("contract.create", "contract", &id).status(None, "draft").detail(serde_json::json!({
+            "kind": input.kind.as_str(),
+            "amount_fen": input.amount_fen,
+            "broker_id": broker.as_ref().map(|b| &b.id),
+            "commission_fen": input.commission.map(|k| k.due(input.amount_fen)),
+        })),
         now,
     )?;
     for other in others {
@@ -497,7 +496,8 @@ pub fn distribute(
     if !matches!(status, ContractStatus::Registered | ContractStatus::Performing | ContractStatus::Completed) {
         return Err(DomainError::transition("contract", status.as_str(), "distribute_revenue").into());
     }
-    let commission = Commission::from_columns(row.commission_fen, row.commission_bp).map_or(0, |k| k.due(row.amount_fen));
+    let commission =
+        Commission::from_columns(row.commission_fen, row.commission_bp).map_or(0, |k| k.due(row.amount_fen));
     let (pool, shares) = rules::distribute(
         kind_of(&row)?,
         net_income_fen,
@@ -523,13 +523,12 @@ pub fn distribute(
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("contract.revenue_distribution", "contract", id)
-            .detail(serde_json::json!({
-                "net_income_fen": net_income_fen,
-                "broker_commission_fen": commission,
-                "inventor_share_bp": inventor_share_bp,
-                "inventor_pool_fen": pool,
-            })),
+        Change::new("contract.revenue_distribution", "contract", id).detail(serde_json::json!({
+            "net_income_fen": net_income_fen,
+            "broker_commission_fen": commission,
+            "inventor_share_bp": inventor_share_bp,
+            "inventor_pool_fen": pool,
+        })),
         now,
     )?;
     reload(c, id)

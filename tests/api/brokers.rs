@@ -42,8 +42,9 @@ async fn deal(app: &TestApp) -> Deal {
     let university = app.member("university").await;
     let enterprise = app.member("enterprise").await;
     let admin = app.admin().await;
-    let achievement =
-        app.publish(&university, &admin, "achievement", &achievement_body("钠离子电池正极材料", "层状氧化物正极。")).await;
+    let achievement = app
+        .publish(&university, &admin, "achievement", &achievement_body("钠离子电池正极材料", "层状氧化物正极。"))
+        .await;
     let connection = id(&app
         .post("/connections", enterprise.t(), &json!({"achievement_id": achievement, "message": "希望许可实施"}))
         .await
@@ -92,9 +93,12 @@ async fn only_members_of_verified_service_providers_keep_a_profile() {
 #[tokio::test]
 async fn the_registry_searches_and_filters() {
     let app = spawn_app().await;
-    let (_, solar) = broker(&app, "江苏省", &profile(&["new_energy", "new_materials"], "JSJL-2024-0101", "专注光伏与储能成果转化")).await;
+    let (_, solar) =
+        broker(&app, "江苏省", &profile(&["new_energy", "new_materials"], "JSJL-2024-0101", "专注光伏与储能成果转化"))
+            .await;
     app.clock.advance(chrono::Duration::seconds(1));
-    let (_, pharma) = broker(&app, "广东省", &profile(&["biomedicine"], "YDJL-2023-0202", "创新药与医疗器械许可谈判")).await;
+    let (_, pharma) =
+        broker(&app, "广东省", &profile(&["biomedicine"], "YDJL-2023-0202", "创新药与医疗器械许可谈判")).await;
     let ids = |page: &Value| -> Vec<String> { page["items"].as_array().unwrap().iter().map(id).collect() };
 
     let all = app.get("/brokers", None).await.expect(200);
@@ -131,7 +135,10 @@ async fn only_a_party_invites_and_only_the_invited_broker_sees_the_connection() 
     app.post(&invite, admin.t(), &json!({"broker_id": first_id})).await.problem(403, "forbidden");
     app.post(&invite, None, &json!({"broker_id": first_id})).await.problem(401, "unauthorized");
     let unknown = json!({"broker_id": uuid::Uuid::new_v4().to_string()});
-    assert!(app.post(&invite, enterprise.t(), &unknown).await.problem(422, "validation_failed")["errors"]["broker_id"].is_array());
+    assert!(
+        app.post(&invite, enterprise.t(), &unknown).await.problem(422, "validation_failed")["errors"]["broker_id"]
+            .is_array()
+    );
     app.post(&invite, enterprise.t(), &json!({"broker_id": "nope"})).await.problem(422, "validation_failed");
 
     // Before the invitation the broker is an outsider.
@@ -256,9 +263,13 @@ async fn the_broker_drafts_the_contract_and_its_commission_comes_out_first() {
         json!({"connections": 1, "contracts": 1, "transaction_amount_fen": 0}),
         "signed is not yet registered"
     );
-    app.post(&format!("/admin/contracts/{contract}/register"), deal.admin.t(), &json!({"registered_amount_fen": 900_000}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/admin/contracts/{contract}/register"),
+        deal.admin.t(),
+        &json!({"registered_amount_fen": 900_000}),
+    )
+    .await
+    .expect(200);
 
     // The income split: the commission is its own line, out of the net income first; the
     // inventors' legal share applies to what remains.
@@ -300,7 +311,10 @@ async fn a_party_drafting_from_a_brokered_connection_records_the_broker() {
     body["commission_fen"] = json!(20_000);
     let created = app.post("/contracts", deal.enterprise.t(), &body).await.expect(201);
     assert_eq!(created["broker_id"], agent_id.as_str());
-    assert_eq!((created["commission_fen"].as_i64(), created["commission_due_fen"].as_i64()), (Some(20_000), Some(20_000)));
+    assert_eq!(
+        (created["commission_fen"].as_i64(), created["commission_due_fen"].as_i64()),
+        (Some(20_000), Some(20_000))
+    );
     // A contracted connection keeps its broker.
     let (_, other_id) = broker(&app, "江苏省", &profile(&["new_energy"], "B-2", "乙")).await;
     app.post(&format!("/connections/{}/broker", deal.connection), deal.university.t(), &json!({"broker_id": other_id}))
