@@ -268,7 +268,8 @@ pub async fn decline(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConnectionQuery {
-    /// `sent` (by my organization) or `received` (about my listings); both when absent.
+    /// `sent` (by my organization), `received` (about my listings), or `brokered` (those I
+    /// was invited to as a broker); sent and received when absent.
     pub role: Option<RoleParam>,
     pub status: Option<ConnectionStatus>,
     pub page: Option<i64>,
@@ -280,11 +281,12 @@ pub struct ConnectionQuery {
 pub enum RoleParam {
     Sent,
     Received,
+    Brokered,
 }
 
 /// The caller organization's connections, newest first.
 ///
-/// 已登录用户：本机构发起或收到的对接，可按状态与角色筛选，分页。错误：422。
+/// 已登录用户：本机构发起或收到的对接，可按状态与角色筛选，分页；`role=brokered` 为本人作为技术经理人受邀的对接。错误：422。
 #[utoipa::path(get, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])), params(ConnectionQuery),
     responses((status = 200, body = Paginated<ConnectionView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -295,15 +297,19 @@ pub async fn list(
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
     let side = match q.role {
-        Some(RoleParam::Sent) => Side::Sent,
-        Some(RoleParam::Received) => Side::Received,
-        None => Side::Either,
+        Some(RoleParam::Sent) => Some(Side::Sent),
+        Some(RoleParam::Received) => Some(Side::Received),
+        Some(RoleParam::Brokered) => None,
+        None => Some(Side::Either),
     };
     let (items, total) = state
         .db
         .read(move |c| {
             let actor = load_actor(c, &user.id)?;
-            connections::list(c, &actor, side, q.status, page)
+            match side {
+                Some(side) => connections::list(c, &actor, side, q.status, page),
+                None => connections::list_brokered(c, &actor, q.status, page),
+            }
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paginated::new(items.into_iter().map(ConnectionView::from).collect(), page, total)))

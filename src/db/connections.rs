@@ -143,6 +143,26 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// The connections the broker profile `broker_id` is invited to, newest first.
+pub fn list_brokered(
+    c: &mut AnyConnection,
+    broker_id: &str,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<(Vec<ConnectionRow>, i64)> {
+    let build = || {
+        let mut q = connections::table.filter(connections::broker_id.eq(broker_id)).into_boxed();
+        if let Some(s) = status {
+            q = q.filter(connections::status.eq(s));
+        }
+        q
+    };
+    let total = build().count().get_result(c)?;
+    let rows = build().order((connections::created_at.desc(), connections::id)).offset(offset).limit(limit).load(c)?;
+    Ok((rows, total))
+}
+
 #[derive(Debug, Clone, Queryable)]
 pub struct MessageRow {
     pub id: String,

@@ -283,6 +283,22 @@ pub fn list(
     Ok((details_of(c, rows)?, total))
 }
 
+/// The connections the actor is the invited broker of (none when its profile is not live).
+pub fn list_brokered(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    status: Option<ConnectionStatus>,
+    page: Page,
+) -> AppResult<(Vec<Details>, i64)> {
+    let Some(profile) = db::brokers::find_by_user(c, &actor.id)? else { return Ok((Vec::new(), 0)) };
+    if !super::brokers::is_broker(c, actor, Some(&profile.id))? {
+        return Ok((Vec::new(), 0));
+    }
+    let status = status.map(ConnectionStatus::as_str);
+    let (rows, total) = db::connections::list_brokered(c, &profile.id, status, page.offset(), page.limit())?;
+    Ok((details_of(c, rows)?, total))
+}
+
 pub fn post_message(
     c: &mut AnyConnection,
     actor: &Actor,

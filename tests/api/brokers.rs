@@ -145,6 +145,10 @@ async fn only_a_party_invites_and_only_the_invited_broker_sees_the_connection() 
     app.get(&format!("/connections/{connection}"), first.t()).await.problem(404, "not_found");
     let invited = app.post(&invite, enterprise.t(), &json!({"broker_id": first_id})).await.expect(200);
     assert_eq!(invited["broker_id"], first_id.as_str());
+    let mine = app.get("/connections?role=brokered", first.t()).await.expect(200);
+    assert_eq!((mine["total"].as_i64(), mine["items"][0]["id"].as_str()), (Some(1), Some(connection.as_str())));
+    assert_eq!(app.get("/connections?role=brokered", second.t()).await.expect(200)["total"], 0);
+    assert_eq!(app.get("/connections?role=brokered", enterprise.t()).await.expect(200)["total"], 0);
 
     // The invited broker sees both sides, the thread and the listing, and talks in it.
     let seen = app.get(&format!("/connections/{connection}"), first.t()).await.expect(200);
@@ -171,6 +175,8 @@ async fn only_a_party_invites_and_only_the_invited_broker_sees_the_connection() 
     assert_eq!(replaced["broker_id"], second_id.as_str());
     app.get(&format!("/connections/{connection}"), first.t()).await.problem(404, "not_found");
     app.get(&format!("/connections/{connection}"), second.t()).await.expect(200);
+    assert_eq!(app.get("/connections?role=brokered", first.t()).await.expect(200)["total"], 0);
+    assert_eq!(app.get("/connections?role=brokered&status=accepted", second.t()).await.expect(200)["total"], 1);
 
     // The listing as the parties see it: still visible to the broker once withdrawn.
     app.post(&format!("/achievements/{achievement}/withdraw"), university.t(), &json!({})).await.expect(200);
