@@ -10,6 +10,7 @@ mod connections;
 mod contracts;
 mod files;
 mod helpers;
+mod instruments;
 mod integrity;
 mod jobs;
 mod journey;
