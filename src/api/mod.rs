@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod extract;
 pub mod files;
 pub mod idempotency;
+pub mod instruments;
 pub mod integrity;
 pub mod listings;
 pub mod matching;
@@ -137,6 +138,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/access-requests/{id}/decline").route(post().to(access::decline)))
                 .service(resource("/access-requests/{id}/revoke").route(post().to(access::revoke)))
                 .service(resource("/access-requests/{id}/accept-nda").route(post().to(access::accept_nda)))
+                // shared instruments (科技资源开放共享)
+                .service(
+                    resource("/instruments").route(get().to(instruments::list)).route(post().to(instruments::create)),
+                )
+                .service(
+                    resource("/instruments/{id}")
+                        .route(get().to(instruments::get))
+                        .route(web::patch().to(instruments::update)),
+                )
+                .service(
+                    resource("/instruments/{id}/bookings")
+                        .route(post().to(instruments::book))
+                        .route(get().to(instruments::bookings)),
+                )
+                .service(resource("/instruments/{id}/usage").route(get().to(instruments::usage)))
+                .service(resource("/bookings/{id}/approve").route(post().to(instruments::approve)))
+                .service(resource("/bookings/{id}/reject").route(post().to(instruments::reject)))
+                .service(resource("/bookings/{id}/complete").route(post().to(instruments::complete)))
+                .service(resource("/bookings/{id}/no-show").route(post().to(instruments::no_show)))
+                .service(resource("/bookings/{id}/cancel").route(post().to(instruments::cancel)))
                 // matching and connections (供需对接)
                 .service(resource("/demands/{id}/matches").route(get().to(matching::demand_matches)))
                 .service(resource("/achievements/{id}/matches").route(get().to(matching::achievement_matches)))

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod contracts;
 pub mod files;
 pub mod idempotency;
+pub mod instruments;
 pub mod integrity;
 pub mod invitations;
 pub mod listings;

@@ -681,3 +681,52 @@ diesel::table! {
 diesel::joinable!(broker_profiles -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(broker_profiles, users);
 diesel::allow_tables_to_appear_in_same_query!(broker_profiles, organizations);
+
+diesel::table! {
+    instruments (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        model -> Text,
+        category -> Text,
+        location -> Text,
+        region -> Text,
+        description -> Text,
+        fee_per_hour_fen -> Nullable<BigInt>,
+        fee_per_sample_fen -> Nullable<BigInt>,
+        accessories -> Text,
+        open_hours -> Text,
+        weekly_open_hours -> Integer,
+        training_required -> Bool,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instrument_bookings (id) {
+        id -> Text,
+        instrument_id -> Text,
+        org_id -> Text,
+        requested_by -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        samples -> Nullable<Integer>,
+        purpose -> Text,
+        fee_fen -> BigInt,
+        voucher_id -> Nullable<Text>,
+        program_id -> Nullable<Text>,
+        reserved_fen -> BigInt,
+        redemption_id -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(instrument_bookings -> instruments (instrument_id));
+diesel::allow_tables_to_appear_in_same_query!(instrument_bookings, instruments);

@@ -2,7 +2,8 @@
 //! a newcomer sees it alive: verified organizations of every kind, ~200 published
 //! achievements and ~60 demands across all fields, a few items waiting for review, some
 //! connections with messages and subscriptions, an innovation-voucher program open today
-//! for small, medium and micro enterprises, and one account per role.
+//! for small, medium and micro enterprises, shared instruments with bookings in every state,
+//! and one account per role.
 //!
 //! Everything goes through the same use cases as the API (so the audit chain and the
 //! state rules hold); the notifications those would send are dropped at the end.
@@ -229,7 +230,8 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
 
     connections(c, &owners, now - Duration::days(10))?;
     brokers(c, &admin, &owners, now - Duration::days(3))?;
-    vouchers(c, &admin, &owners, now)?;
+    let sharing_voucher = vouchers(c, &admin, &owners, now)?;
+    instruments(c, &owners, sharing_voucher.as_deref(), now)?;
 
     // The seeded accounts did not really ask to be told about their own demo data.
     diesel::delete(db::schema::jobs::table.filter(db::schema::jobs::kind.ne("daily_digest"))).execute(c)?;
@@ -313,8 +315,14 @@ fn enterprises(owners: &[(OrgKind, Actor)]) -> Vec<&Actor> {
 /// A voucher program whose application window is open today (relative to `now`) for small,
 /// medium and micro enterprises and covers every service the demo providers offer;
 /// `enterprise2` holds an issued voucher (providers can redeem it) and `enterprise3` has an
-/// application waiting for the administrator. `enterprise1` has not applied yet.
-fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], now: DateTime<Utc>) -> AppResult<()> {
+/// application waiting for the administrator. `enterprise1` has not applied yet. Returns the
+/// code of `enterprise2`'s instrument-sharing voucher.
+fn vouchers(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
     let today = crate::domain::voucher::shanghai_date(now);
     let program = service::vouchers::create_program(
         c,
@@ -348,6 +356,7 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             at,
         )
     };
+    let mut sharing = None;
     if let Some(holder) = enterprises.get(1) {
         let at = now - Duration::days(20);
         let application = apply(
@@ -359,6 +368,16 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             at,
         )?;
         service::vouchers::approve(c, admin, &application.id, 5_000_000, at + Duration::days(2))?;
+        let application = apply(
+            c,
+            holder,
+            3_000_000,
+            "预约扫描电镜和液相色谱开展菌剂载体材料表征",
+            ServiceCategory::InstrumentSharing,
+            at,
+        )?;
+        let voucher = service::vouchers::approve(c, admin, &application.id, 3_000_000, at + Duration::days(2))?;
+        sharing = Some(voucher.code);
     }
     if let Some(waiting) = enterprises.get(2) {
         apply(
@@ -369,6 +388,106 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             ServiceCategory::TechnologyConsulting,
             now - Duration::days(3),
         )?;
+    }
+    Ok(sharing)
+}
+
+/// A demo booking: instrument, enterprise, days from now, hours, samples, paid by voucher,
+/// the provider's steps.
+type Planned = (usize, usize, i64, i64, Option<i32>, bool, &'static [crate::domain::instrument::BookingAction]);
+
+/// Shared instruments of the demo provider that opens its instruments (科技资源开放共享), with
+/// bookings by the demo enterprises in every state: completed and missed in the past, one
+/// paid by `enterprise2`'s instrument-sharing voucher, approved and requested ahead.
+fn instruments(
+    c: &mut AnyConnection,
+    owners: &[(OrgKind, Actor)],
+    sharing_voucher: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::domain::instrument::{BookingAction, InstrumentStatus};
+    use service::instruments::{BookingInput, InstrumentInput, StepInput};
+    let Some(provider) = owners.iter().find_map(|(kind, a)| {
+        let offers = a.org.as_ref().is_some_and(|o| o.service_categories.contains(&ServiceCategory::InstrumentSharing));
+        (*kind == OrgKind::ServiceProvider && offers).then_some(a)
+    }) else {
+        return Ok(());
+    };
+    let listed = now - Duration::days(60);
+    let catalogue = [
+        (
+            "场发射扫描电子显微镜",
+            "Gemini 560",
+            "电子显微镜",
+            Some(60_000),
+            Some(30_000),
+            "能谱仪（EDS）、离子溅射仪",
+            40,
+        ),
+        (
+            "高效液相色谱仪",
+            "Agilent 1260 Infinity II",
+            "色谱仪",
+            Some(25_000),
+            Some(12_000),
+            "二极管阵列检测器、自动进样器",
+            50,
+        ),
+        ("X 射线衍射仪", "D8 ADVANCE", "衍射仪", None, Some(20_000), "高温附件、薄膜附件", 40),
+    ];
+    let mut ids = Vec::new();
+    for (name, model, category, per_hour, per_sample, accessories, weekly) in catalogue {
+        let input = InstrumentInput {
+            name: name.to_owned(),
+            model: model.to_owned(),
+            category: category.to_owned(),
+            location: "南京市江宁区诚信大道 19 号检测大楼".to_owned(),
+            region: "江苏省".to_owned(),
+            description: format!("{name}（{model}）面向中小企业开放共享，可开具 CMA 检测报告；可使用科技创新券支付。"),
+            fee_per_hour_fen: per_hour,
+            fee_per_sample_fen: per_sample,
+            accessories: accessories.to_owned(),
+            open_hours: "工作日 9:00–17:00".to_owned(),
+            weekly_open_hours: weekly,
+            training_required: per_hour.is_some(),
+            status: InstrumentStatus::Active,
+        };
+        ids.push(service::instruments::create(c, provider, input, listed)?.id);
+    }
+    let enterprises = enterprises(owners);
+    let settings = crate::config::InstrumentSettings { no_show_limit: 0, no_show_window_days: 90 };
+    let plan: [Planned; 6] = [
+        (0, 0, -12, 3, None, false, &[BookingAction::Approve, BookingAction::Complete]),
+        (1, 2, -9, 2, Some(6), false, &[BookingAction::Approve, BookingAction::Complete]),
+        (0, 3, -5, 2, None, false, &[BookingAction::Approve, BookingAction::NoShow]),
+        (0, 1, 3, 2, None, true, &[BookingAction::Approve]),
+        (1, 0, 5, 4, None, false, &[]),
+        (2, 2, 7, 1, Some(4), false, &[BookingAction::Reject]),
+    ];
+    for (instrument, who, days, hours, samples, paid, steps) in plan {
+        let Some(booker) = enterprises.get(who) else { continue };
+        let starts = (now + Duration::days(days)).date_naive().and_hms_opt(1, 30, 0).unwrap_or_default().and_utc();
+        let booked_at = starts - Duration::days(3);
+        let input = BookingInput {
+            starts_at: starts,
+            ends_at: starts + Duration::hours(hours),
+            samples,
+            purpose: "新材料样品表征与成分分析".to_owned(),
+            voucher_code: sharing_voucher.filter(|_| paid).map(str::to_owned),
+        };
+        let booking = service::instruments::book(c, booker, &ids[instrument], &input, &settings, booked_at)?;
+        for (n, action) in steps.iter().enumerate() {
+            let at = if matches!(action, BookingAction::Approve | BookingAction::Reject) {
+                booked_at + Duration::hours(4)
+            } else {
+                starts + Duration::hours(hours + i64::try_from(n).unwrap_or(0))
+            };
+            let step = StepInput {
+                reason: (*action == BookingAction::Reject).then(|| "该时段仪器年度计量校准，请改约其他时间".to_owned()),
+                invoice_no: Some(format!("3201{:016}", n + 1)),
+            };
+            service::instruments::step(c, provider, &booking.id, *action, &step, at)?;
+        }
     }
     Ok(())
 }
@@ -389,7 +508,9 @@ pub fn describe(summary: &Summary) -> String {
     out.push_str(
         "voucher program open today for small, medium and micro enterprises: apply as \
          enterprise1@demo.techtransfer.cn (small); enterprise2 (micro) holds a voucher to redeem \
-         with a service provider; enterprise4 and enterprise8 are large and not eligible",
+         with a service provider and an instrument-sharing voucher paying for a booked microscope; \
+         enterprise4 and enterprise8 are large and not eligible; service-provider1 opens three \
+         shared instruments with bookings in every state",
     );
     out
 }

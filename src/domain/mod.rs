@@ -7,6 +7,7 @@ pub mod challenge;
 pub mod connection;
 pub mod contract;
 pub mod error;
+pub mod instrument;
 pub mod integrity;
 pub mod labels;
 pub mod links;

@@ -32,6 +32,8 @@ code-voucher-not-active = Voucher is not active
 code-idempotency-key-reused = Idempotency key reused with a different request
 code-duplicate-access-request = The organization already has a live access request
 code-nda-version-mismatch = The NDA accepted is not the one offered
+code-slot-taken = The instrument is already booked for that time
+code-booking-suspended = Booking rights suspended after repeated no-shows
 code-payload-too-large = Payload too large
 code-file-too-large = File larger than its purpose allows
 code-unsupported-media-type = Unsupported media type
@@ -275,6 +277,24 @@ access-requester-only = only the requesting organization may accept_nda this req
 access-owner-only = only the owning organization may { $action } this request
 nda-mismatch = the NDA accepted is not the text offered; read the request again and accept its nda_sha256
 
+# shared instruments
+instrument-listers = Only members of a verified service provider list shared instruments
+instrument-fee = Give at least one of the fee per hour and the fee per sample
+instrument-owner-only = Only the instrument's organization may { $action } this booking
+instrument-inactive = The instrument is not open for bookings
+own-instrument = An organization does not book its own instrument
+booking-in-future = The booking must start in the future
+booking-ends-after-start = The booking must end after it starts
+booking-too-long = A booking lasts at most { $hours } hours
+booking-timing = This booking cannot { $action } now: cancel before it starts, complete or mark a no-show after it starts
+booking-fee-basis = The instrument does not charge that way: send samples for a per-sample fee, leave them out for an hourly fee
+booking-rights-suspended = Your organization missed { $count } bookings in the last { $days } days; booking is suspended
+booking-parties = Only the booking organization or the instrument's organization may cancel a booking
+slot-overlap = The instrument is already booked from { $from } to { $to }
+voucher-holder-books = The voucher belongs to another organization; only its holder may use it
+voucher-for-instruments = The voucher pays for { $service }, not instrument sharing
+invoice-for-voucher = A booking paid by voucher needs an invoice number on completion
+usage-period = The period spans at most { $days } days
 ## Type names
 
 word-integer = an integer
@@ -311,6 +331,8 @@ noun-member = member
 noun-subscription = subscription
 noun-notification = notification
 noun-message = message
+noun-instrument = instrument
+noun-booking = booking
 
 ## States and actions
 
@@ -408,3 +430,6 @@ commission-needs-broker = only a contract from a connection with an invited brok
 commission-exceeds-income = the net income does not cover the broker's commission of { $commission } fen
 noun-broker = broker
 word-invite-broker = invite a broker
+word-no-show = no-show
+word-complete = complete
+word-inactive = inactive

@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod embeddings;
 pub mod export;
 pub mod files;
+pub mod instruments;
 pub mod integrity;
 pub mod listings;
 pub mod match_events;

@@ -11,6 +11,7 @@ mod connections;
 mod contracts;
 mod files;
 mod helpers;
+mod instruments;
 mod integrity;
 mod jobs;
 mod journey;
