@@ -313,6 +313,15 @@ rules! {
     AccessRequesterOnly = "access-requester-only";
     AccessOwnerOnly = "access-owner-only";
     NdaMismatch = "nda-mismatch";
+    // registration (技术合同认定登记)
+    SellerFilesRegistration = "seller-files-registration";
+    RegistrationOpen = "registration-open";
+    RegistrarsOnly = "registrars-only";
+    RegistrationNumber = "registration-number";
+    RegistrationNumberTaken = "registration-number-taken";
+    RegistrationAmendNothing = "registration-amend-nothing";
+    VerifiedGovernment = "verified-government";
+    OfficeExists = "office-exists";
 }
 
 /// A value that fills a rule's placeholder.
