@@ -490,3 +490,28 @@ async fn stats_count_registrations() {
     assert_eq!(r["by_status"]["filed"], 1);
     assert_eq!(stats["contracts"]["registered_amount_fen"], 300_000, "existing fields unchanged");
 }
+
+/// The database itself refuses a second live registration of one contract: the backstop for
+/// filings that race past the service's check.
+#[tokio::test]
+async fn the_database_holds_one_live_registration_per_contract() {
+    use diesel::result::{DatabaseErrorKind, Error};
+    use techtransfer::db::registrations;
+    let app = spawn_app().await;
+    let seller = app.member("university").await;
+    let buyer = app.member("enterprise").await;
+    let id = signed(&app, &seller, &buyer, 500_000).await;
+    file(&app, &seller, &id, 500_000).await;
+    let mut twin = app.with_conn(|c| registrations::latest_of(c, &id)).unwrap().expect("a registration");
+    for status in ["filed", "supplement_requested", "under_review", "approved"] {
+        twin.id = uuid::Uuid::now_v7().to_string();
+        twin.status = status.to_owned();
+        let second = app.with_conn(|c| registrations::insert(c, &twin));
+        assert!(matches!(second, Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))), "{status}: {second:?}");
+    }
+    for status in ["refused", "cancelled"] {
+        twin.id = uuid::Uuid::now_v7().to_string();
+        twin.status = status.to_owned();
+        assert_eq!(app.with_conn(|c| registrations::insert(c, &twin)).unwrap(), 1, "{status} is not live");
+    }
+}
