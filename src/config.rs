@@ -229,6 +229,14 @@ pub struct RegistrationSettings {
     pub holidays: Vec<chrono::NaiveDate>,
 }
 
+/// The shipped defaults (`config/default.toml`), for callers without a configuration (the
+/// demo seeder).
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self { deadline_days: 10, long_deadline_days: 40, large_amount_fen: 1_000_000_000, holidays: Vec::new() }
+    }
+}
+
 impl RegistrationSettings {
     /// The review days for a contract of `amount_fen`.
     pub fn days_for(&self, amount_fen: i64) -> u32 {

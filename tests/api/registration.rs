@@ -515,3 +515,35 @@ async fn the_database_holds_one_live_registration_per_contract() {
         assert_eq!(app.with_conn(|c| registrations::insert(c, &twin)).unwrap(), 1, "{status} is not live");
     }
 }
+
+/// The demo shows a registration office and a registration in every status (the oldest filing
+/// past its deadline).
+#[tokio::test]
+async fn the_demo_seeds_a_registration_in_every_status() {
+    let app = spawn_app().await;
+    let passwords = app.state.passwords.clone();
+    let now = app.clock.now();
+    let summary = app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0)).expect("seed");
+    assert_eq!(summary.files.len(), 6);
+    let login = |who: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.login(&format!("{who}@demo.techtransfer.cn"), techtransfer::demo::DEMO_PASSWORD).await;
+            res.expect(200)["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (seller, office) = (login("university1").await, login("government1").await);
+    let contracts = app.get("/contracts?per_page=100", Some(&seller)).await.expect(200);
+    let mut statuses = Vec::new();
+    for k in contracts["items"].as_array().unwrap() {
+        let r = app.get(&format!("/contracts/{}/registration", k["id"].as_str().unwrap()), Some(&office)).await;
+        if r.status == 200 {
+            statuses.push(r.json()["status"].as_str().unwrap().to_owned());
+        }
+    }
+    statuses.sort();
+    assert_eq!(statuses, ["approved", "cancelled", "filed", "refused", "supplement_requested", "under_review"]);
+    app.run_due_jobs().await;
+    let notes = app.get("/me/notifications", Some(&office)).await.expect(200);
+    assert!(notes["items"].as_array().unwrap().iter().any(|n| n["kind"] == "registration_overdue"), "{notes}");
+}
