@@ -230,7 +230,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/contracts/{id}/registration/request-supplement")
                         .route(post().to(registrations::request_supplement)),
                 )
-                .service(resource("/contracts/{id}/registration/supplement").route(post().to(registrations::supplement)))
+                .service(
+                    resource("/contracts/{id}/registration/supplement").route(post().to(registrations::supplement)),
+                )
                 .service(resource("/contracts/{id}/registration/accept").route(post().to(registrations::accept)))
                 .service(resource("/contracts/{id}/registration/approve").route(post().to(registrations::approve)))
                 .service(resource("/contracts/{id}/registration/refuse").route(post().to(registrations::refuse)))

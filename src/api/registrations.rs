@@ -14,8 +14,8 @@ use crate::db::time::from_db;
 use crate::domain::error::{Message, Rule, Validator};
 use crate::domain::file::RecordType;
 use crate::error::{AppError, AppResult};
-use crate::service::registrations::{self, Decision, Filing, View};
 use crate::service::load_actor;
+use crate::service::registrations::{self, Decision, Filing, View};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -390,9 +390,8 @@ pub async fn create_office(
     body: ApiJson<RegistrationOfficeRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
-    let org_id = uuid::Uuid::parse_str(&b.org_id)
-        .map(|u| u.to_string())
-        .map_err(|_| AppError::field("org_id", Rule::Id))?;
+    let org_id =
+        uuid::Uuid::parse_str(&b.org_id).map(|u| u.to_string()).map_err(|_| AppError::field("org_id", Rule::Id))?;
     let region = b.region.trim().to_owned();
     let now = state.clock.now();
     let row = state

@@ -26,11 +26,8 @@ pub fn insert_office(c: &mut AnyConnection, row: &OfficeRow) -> QueryResult<usiz
 
 /// Whether `org_id` is a registration office for `region`.
 pub fn is_office(c: &mut AnyConnection, org_id: &str, region: &str) -> AppResult<bool> {
-    let n: i64 = offices::table
-        .filter(offices::org_id.eq(org_id))
-        .filter(offices::region.eq(region))
-        .count()
-        .get_result(c)?;
+    let n: i64 =
+        offices::table.filter(offices::org_id.eq(org_id)).filter(offices::region.eq(region)).count().get_result(c)?;
     Ok(n > 0)
 }
 
@@ -104,7 +101,13 @@ pub struct Changes<'a> {
 }
 
 /// Applies `changes` if the registration is still `from`; false otherwise.
-pub fn update(c: &mut AnyConnection, id: &str, from: &str, changes: &Changes<'_>, now: DateTime<Utc>) -> QueryResult<bool> {
+pub fn update(
+    c: &mut AnyConnection,
+    id: &str,
+    from: &str,
+    changes: &Changes<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
     let n = diesel::update(regs::table.find(id).filter(regs::status.eq(from)))
         .set((changes, regs::updated_at.eq(to_db(now))))
         .execute(c)?;

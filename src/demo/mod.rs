@@ -431,7 +431,8 @@ fn registrations(
     use sha2::Digest;
     let first = |kind: OrgKind| owners.iter().find(|(k, _)| *k == kind).map(|(_, a)| a);
     let missing = || AppError::internal(anyhow::anyhow!("the demo needs a university and a government body"));
-    let (seller, office) = (first(OrgKind::University).ok_or_else(missing)?, first(OrgKind::Government).ok_or_else(missing)?);
+    let (seller, office) =
+        (first(OrgKind::University).ok_or_else(missing)?, first(OrgKind::Government).ok_or_else(missing)?);
     let enterprises = enterprises(owners);
     let (Some(seller_org), Some(office_org)) = (seller.org_id(), office.org_id()) else { return Err(missing()) };
     let region = db::organizations::find(c, seller_org)?.map(|o| o.region).ok_or_else(missing)?;
@@ -491,7 +492,8 @@ fn registrations(
         let filed_at = if status == "filed" { now - Duration::days(14) } else { at };
         reg::file(c, seller, &id, &filing, &settings, filed_at)?;
         let later = at + Duration::days(1);
-        let decide = |c: &mut AnyConnection, d: Decision, t: DateTime<Utc>| reg::decide(c, office, &id, d, t).map(|_| ());
+        let decide =
+            |c: &mut AnyConnection, d: Decision, t: DateTime<Utc>| reg::decide(c, office, &id, d, t).map(|_| ());
         match status {
             "supplement_requested" => {
                 let reason = "请补充技术开发成果的第三方评价报告。".to_owned();

@@ -177,7 +177,9 @@ mod tests {
     fn registration_numbers_are_checked() {
         assert_eq!(parse_registration_no("2026-000123", 2026), Some((2026, 123)));
         assert_eq!(parse_registration_no("2026-1234567", 2026), Some((2026, 1_234_567)));
-        for bad in ["2027-000001", "1999-000001", "2026-00012", "2026-000000", "26-000123", "2026000123", "2026-00a123", ""] {
+        for bad in
+            ["2027-000001", "1999-000001", "2026-00012", "2026-000000", "26-000123", "2026000123", "2026-00a123", ""]
+        {
             assert_eq!(parse_registration_no(bad, 2026), None, "{bad}");
         }
         assert_eq!(parse_registration_no(&super::super::contract::registration_no(2026, 42), 2026), Some((2026, 42)));

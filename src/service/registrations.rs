@@ -305,18 +305,15 @@ pub fn supplement(
     }
     let id = a.registration.id.as_str();
     let due_on = start_clock(c, id, a.contract.amount_fen, settings, now)?;
-    let changes = Changes {
-        status: Some(to.as_str()),
-        filed_at: Some(to_db(now)),
-        due_on: Some(due_on),
-        ..Changes::default()
-    };
+    let changes =
+        Changes { status: Some(to.as_str()), filed_at: Some(to_db(now)), due_on: Some(due_on), ..Changes::default() };
     if !db::registrations::update(c, id, from.as_str(), &changes, now)? {
         return Err(DomainError::transition("registration", from.as_str(), "supplement").into());
     }
     super::files::attach(c, actor, RecordType::Registration, id, attachments, "attachments", now)?;
     let note = Some(note).filter(|n| !n.is_empty());
-    let detail = serde_json::json!({ "files": attachments.iter().map(|f| &f.file_id).collect::<Vec<_>>(), "due_on": due_on });
+    let detail =
+        serde_json::json!({ "files": attachments.iter().map(|f| &f.file_id).collect::<Vec<_>>(), "due_on": due_on });
     step(c, actor, id, "supplement", Some(from), to, note, detail, now)?;
     let notice = Notice::new(
         "registration_supplemented",
@@ -421,8 +418,7 @@ pub fn decide(
             let amount = *registered_amount_fen;
             super::contracts::check_registered_amount(contract, amount, "registered_amount_fen")?;
             let number = number_for(c, registration_no.as_deref(), now)?;
-            let changes =
-                Changes { registered_amount_fen: Some(amount), registration_no: Some(&number), ..decided };
+            let changes = Changes { registered_amount_fen: Some(amount), registration_no: Some(&number), ..decided };
             guarded(c, id, from, action, &changes, now)?;
             super::contracts::mark_registered(c, actor, contract, &number, amount, now)?;
             let detail = serde_json::json!({ "registered_amount_fen": amount, "registration_no": number });
@@ -587,9 +583,9 @@ pub fn designate_office(
     let mut v = Validator::new();
     v.check(is_region(region), "region", Rule::Region);
     let org = db::organizations::find(c, org_id)?;
-    let government = org.as_ref().is_some_and(|o| {
-        o.kind == OrgKind::Government.as_str() && o.status == OrgStatus::Verified.as_str()
-    });
+    let government = org
+        .as_ref()
+        .is_some_and(|o| o.kind == OrgKind::Government.as_str() && o.status == OrgStatus::Verified.as_str());
     v.check(government, "org_id", Rule::VerifiedGovernment);
     v.finish()?;
     let row = OfficeRow {

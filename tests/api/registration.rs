@@ -93,10 +93,8 @@ async fn filing_supplement_loop_and_approval() {
     let other = app.file(&seller, "other", &pdf(100)).await;
     let without = json!({"declared_amount_fen": 900_000, "attachments": [{"file_id": other, "purpose": "other"}]});
     app.post(&filings, seller.t(), &without).await.problem(422, "missing_attachments");
-    let draft = app
-        .post("/contracts", seller.t(), &contract_body("license", &seller, &buyer, 5_000))
-        .await
-        .expect(201)["id"]
+    let draft = app.post("/contracts", seller.t(), &contract_body("license", &seller, &buyer, 5_000)).await.expect(201)
+        ["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -140,9 +138,7 @@ async fn filing_supplement_loop_and_approval() {
     let buyer_file = app.file(&buyer, "evidence", &pdf(300)).await;
     let buyer_answer = json!({"attachments": [{"file_id": buyer_file, "purpose": "evidence"}]});
     app.post(&path(&id, "supplement"), buyer.t(), &buyer_answer).await.problem(403, "forbidden");
-    app.post(&path(&id, "supplement"), seller.t(), &json!({"attachments": []}))
-        .await
-        .problem(422, "validation_failed");
+    app.post(&path(&id, "supplement"), seller.t(), &json!({"attachments": []})).await.problem(422, "validation_failed");
     let refiled = app.post(&path(&id, "supplement"), seller.t(), &answer).await.expect(200);
     assert_eq!(refiled["status"], "filed");
     assert!(refiled["due_on"].as_str().unwrap() > first_due.as_str(), "the clock restarted: {refiled}");
@@ -158,7 +154,11 @@ async fn filing_supplement_loop_and_approval() {
         .await
         .problem(403, "forbidden");
     let approved = app
-        .post(&path(&id, "approve"), office.t(), &json!({"registered_amount_fen": 800_000, "registration_no": "2026-000777"}))
+        .post(
+            &path(&id, "approve"),
+            office.t(),
+            &json!({"registered_amount_fen": 800_000, "registration_no": "2026-000777"}),
+        )
         .await
         .expect(200);
     assert_eq!(approved["status"], "approved");
@@ -196,7 +196,8 @@ async fn registrars_are_scoped_by_region() {
     }
     assert_eq!(app.post(&path(&id, "accept"), jiangsu.t(), &json!({})).await.expect(200)["status"], "under_review");
     // Administrators act everywhere.
-    let approved = app.post(&path(&id, "approve"), admin.t(), &json!({"registered_amount_fen": 500_000})).await.expect(200);
+    let approved =
+        app.post(&path(&id, "approve"), admin.t(), &json!({"registered_amount_fen": 500_000})).await.expect(200);
     assert!(approved["registration_no"].as_str().unwrap().ends_with("-000001"), "{approved}");
 
     // Designating offices: administrators only, verified government organizations, real regions.
@@ -218,9 +219,7 @@ async fn registrars_are_scoped_by_region() {
         .await
         .problem(422, "validation_failed");
     assert!(refused["errors"]["region"].is_array(), "{refused}");
-    app.post("/admin/registration-offices", admin.t(), &office(jiangsu.org(), "江苏省"))
-        .await
-        .problem(409, "conflict");
+    app.post("/admin/registration-offices", admin.t(), &office(jiangsu.org(), "江苏省")).await.problem(409, "conflict");
 }
 
 #[tokio::test]
@@ -248,8 +247,9 @@ async fn amounts_and_numbers_are_checked() {
     assert!(over["errors"]["registered_amount_fen"].is_array(), "{over}");
     approve(json!({"registered_amount_fen": 0})).await.problem(422, "validation_failed");
     for bad in ["2026-12", "REG-000001", "2999-000001", "2026-000000"] {
-        let refused =
-            approve(json!({"registered_amount_fen": 10, "registration_no": bad})).await.problem(422, "validation_failed");
+        let refused = approve(json!({"registered_amount_fen": 10, "registration_no": bad}))
+            .await
+            .problem(422, "validation_failed");
         assert!(refused["errors"]["registration_no"].is_array(), "{bad}: {refused}");
     }
     approve(json!({"registered_amount_fen": 10, "registration_no": number})).await.problem(409, "conflict");
@@ -263,9 +263,15 @@ async fn amounts_and_numbers_are_checked() {
         .await
         .problem(422, "validation_failed");
     app.post(&amend, office.t(), &json!({"registration_no": number, "reason": "更正"})).await.problem(409, "conflict");
-    app.post(&amend, seller.t(), &json!({"registered_amount_fen": 1, "reason": "更正"})).await.problem(403, "forbidden");
+    app.post(&amend, seller.t(), &json!({"registered_amount_fen": 1, "reason": "更正"}))
+        .await
+        .problem(403, "forbidden");
     let amended = app
-        .post(&amend, office.t(), &json!({"registered_amount_fen": 950_000, "registration_no": "2026-009999", "reason": "按附件更正"}))
+        .post(
+            &amend,
+            office.t(),
+            &json!({"registered_amount_fen": 950_000, "registration_no": "2026-009999", "reason": "按附件更正"}),
+        )
         .await
         .expect(200);
     assert_eq!(amended["status"], "approved");
@@ -276,7 +282,10 @@ async fn amounts_and_numbers_are_checked() {
     assert_eq!(step["detail"]["before"]["registration_no"], approved["registration_no"]);
     assert_eq!(step["detail"]["after"]["registered_amount_fen"], 950_000);
     let contract = app.get(&format!("/contracts/{id}"), buyer.t()).await.expect(200);
-    assert_eq!((contract["registration_no"].as_str(), contract["registered_amount_fen"].as_i64()), (Some("2026-009999"), Some(950_000)));
+    assert_eq!(
+        (contract["registration_no"].as_str(), contract["registered_amount_fen"].as_i64()),
+        (Some("2026-009999"), Some(950_000))
+    );
 }
 
 #[tokio::test]
@@ -306,7 +315,10 @@ async fn refusal_then_filing_again() {
     assert_eq!(current["id"], second["id"]);
     // Refused from review too.
     app.post(&path(&id, "accept"), office.t(), &json!({})).await.expect(200);
-    assert_eq!(app.post(&path(&id, "refuse"), office.t(), &json!({"reason": "材料不实"})).await.expect(200)["status"], "refused");
+    assert_eq!(
+        app.post(&path(&id, "refuse"), office.t(), &json!({"reason": "材料不实"})).await.expect(200)["status"],
+        "refused"
+    );
 
     let admin = app.admin().await;
     let stats = app.get("/admin/stats", admin.t()).await.expect(200);
@@ -507,7 +519,10 @@ async fn the_database_holds_one_live_registration_per_contract() {
         twin.id = uuid::Uuid::now_v7().to_string();
         twin.status = status.to_owned();
         let second = app.with_conn(|c| registrations::insert(c, &twin));
-        assert!(matches!(second, Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))), "{status}: {second:?}");
+        assert!(
+            matches!(second, Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))),
+            "{status}: {second:?}"
+        );
     }
     for status in ["refused", "cancelled"] {
         twin.id = uuid::Uuid::now_v7().to_string();
