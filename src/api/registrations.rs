@@ -49,7 +49,7 @@ pub struct RegistrationApproveRequest {
     #[schema(minimum = 1)]
     pub registered_amount_fen: i64,
     /// `YYYY-NNNNNN`; without it the platform issues the next number of the year.
-    #[schema(max_length = 20)]
+    #[schema(max_length = 17, pattern = r"^[0-9]{4}-[0-9]{6,12}$")]
     pub registration_no: Option<String>,
 }
 
@@ -58,7 +58,7 @@ pub struct RegistrationApproveRequest {
 pub struct RegistrationAmendRequest {
     #[schema(minimum = 1)]
     pub registered_amount_fen: Option<i64>,
-    #[schema(max_length = 20)]
+    #[schema(max_length = 17, pattern = r"^[0-9]{4}-[0-9]{6,12}$")]
     pub registration_no: Option<String>,
     #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,

@@ -17,6 +17,7 @@ use crate::db::contracts::ContractRow;
 use crate::db::registrations::{Changes, OfficeRow, RegistrationRow, StepRow};
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
+use crate::domain::contract::ContractStatus;
 use crate::domain::error::{DomainError, ErrorCode, Message, Rule, Validator};
 use crate::domain::file::{Purpose, RecordType};
 use crate::domain::organization::{OrgKind, OrgStatus, is_region};
@@ -222,7 +223,7 @@ pub fn file(
         return Err(AppError::forbidden(Rule::SellerFilesRegistration));
     }
     actor.require_verified_org()?;
-    if contract.status != "signed" {
+    if contract.status != ContractStatus::Signed.as_str() {
         return Err(DomainError::transition("contract", &contract.status, "file_registration").into());
     }
     super::contracts::check_registered_amount(&contract, filing.declared_amount_fen, "declared_amount_fen")?;
