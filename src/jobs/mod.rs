@@ -47,6 +47,8 @@ pub enum Job {
     CloseSettlement { program_id: String },
     /// An uploaded file's grace period ended: removed if it is still attached to nothing.
     DeleteOrphanFile { file_id: String },
+    /// A registration's review deadline passed: tell its registrars (once).
+    RegistrationOverdue { registration_id: String },
 }
 
 impl Job {
@@ -63,6 +65,7 @@ impl Job {
             Job::ExpireVoucher { .. } => "expire_voucher",
             Job::CloseSettlement { .. } => "close_settlement",
             Job::DeleteOrphanFile { .. } => "delete_orphan_file",
+            Job::RegistrationOverdue { .. } => "registration_overdue",
         }
     }
 }
@@ -166,6 +169,15 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                 state.storage.delete(&key).await?;
             }
             state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::RegistrationOverdue { registration_id } => {
+            state
+                .db
+                .tx(move |c| {
+                    crate::service::registrations::notify_overdue(c, &registration_id, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
         }
         Job::Notify { to, notice } => {
             let base = state.settings.server.public_base_url.clone();

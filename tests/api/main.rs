@@ -25,6 +25,7 @@ mod pages;
 mod permissions;
 mod races;
 mod read_path;
+mod registration;
 mod security;
 mod semantic;
 mod torture;
