@@ -683,6 +683,12 @@ pub async fn usage(
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let q = query.into_inner();
+    // Calendar arithmetic stays far from the ends of the date range.
+    let sane = |d: &NaiveDate| (2000..=2200).contains(&chrono::Datelike::year(d));
+    let mut v = Validator::new();
+    v.check(q.from.as_ref().is_none_or(sane), "from", Message::rule(Rule::YearRange).arg("min", 2000).arg("max", 2200));
+    v.check(q.to.as_ref().is_none_or(sane), "to", Message::rule(Rule::YearRange).arg("min", 2000).arg("max", 2200));
+    v.finish()?;
     let to = q.to.unwrap_or_else(|| shanghai_date(state.clock.now()));
     let from = q.from.unwrap_or(to - Duration::days(29));
     if to < from {

@@ -335,6 +335,7 @@ rules! {
     BookingInFuture = "booking-in-future";
     BookingEndsAfterStart = "booking-ends-after-start";
     BookingTooLong = "booking-too-long";
+    BookingTooFar = "booking-too-far";
     BookingTiming = "booking-timing";
     BookingFeeBasis = "booking-fee-basis";
     BookingRightsSuspended = "booking-rights-suspended";
@@ -344,6 +345,7 @@ rules! {
     VoucherForInstruments = "voucher-for-instruments";
     InvoiceForVoucher = "invoice-for-voucher";
     UsagePeriod = "usage-period";
+    YearRange = "year-range";
     // registration (技术合同认定登记)
     SellerFilesRegistration = "seller-files-registration";
     RegistrationOpen = "registration-open";

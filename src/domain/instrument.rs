@@ -27,6 +27,9 @@ text_enum!(
 /// The longest single booking.
 pub const MAX_BOOKING_HOURS: i64 = 7 * 24;
 
+/// How far ahead a slot may be booked.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
 impl BookingStatus {
     /// Statuses whose time slot nobody else may book: a requested booking holds its slot until
     /// the provider decides, so two organizations never race for one approval.
@@ -71,10 +74,14 @@ pub fn check_timing(action: BookingAction, starts_at: DateTime<Utc>, now: DateTi
     }
 }
 
-/// The requested slot: in the future, ends after it starts, at most [`MAX_BOOKING_HOURS`].
+/// The requested slot: in the future (at most [`MAX_DAYS_AHEAD`] days), ends after it
+/// starts, at most [`MAX_BOOKING_HOURS`] long.
 pub fn check_slot(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), DomainError> {
     if starts_at <= now {
         return Err(DomainError::field("starts_at", Rule::BookingInFuture));
+    }
+    if starts_at > now + Duration::days(MAX_DAYS_AHEAD) {
+        return Err(DomainError::field("starts_at", Message::rule(Rule::BookingTooFar).arg("days", MAX_DAYS_AHEAD)));
     }
     if ends_at <= starts_at {
         return Err(DomainError::field("ends_at", Rule::BookingEndsAfterStart));
@@ -175,6 +182,8 @@ mod tests {
         assert!(check_slot(at(0), at(2), at(0)).is_err());
         assert!(check_slot(at(2), at(2), at(0)).is_err());
         assert!(check_slot(at(1), at(2 + MAX_BOOKING_HOURS), at(0)).is_err());
+        let far = MAX_DAYS_AHEAD * 24 + 1;
+        assert!(check_slot(at(far), at(far + 1), at(0)).is_err());
     }
 
     #[test]

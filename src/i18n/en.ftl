@@ -286,6 +286,7 @@ own-instrument = An organization does not book its own instrument
 booking-in-future = The booking must start in the future
 booking-ends-after-start = The booking must end after it starts
 booking-too-long = A booking lasts at most { $hours } hours
+booking-too-far = Slots can be booked at most { $days } days ahead
 booking-timing = This booking cannot { $action } now: cancel before it starts, complete or mark a no-show after it starts
 booking-fee-basis = The instrument does not charge that way: send samples for a per-sample fee, leave them out for an hourly fee
 booking-rights-suspended = Your organization missed { $count } bookings in the last { $days } days; booking is suspended
@@ -295,6 +296,7 @@ voucher-holder-books = The voucher belongs to another organization; only its hol
 voucher-for-instruments = The voucher pays for { $service }, not instrument sharing
 invoice-for-voucher = A booking paid by voucher needs an invoice number on completion
 usage-period = The period spans at most { $days } days
+year-range = The year must be between { $min } and { $max }
 ## Type names
 
 word-integer = an integer

@@ -286,6 +286,7 @@ own-instrument = 本机构的仪器无需预约
 booking-in-future = 预约开始时间须晚于当前时间
 booking-ends-after-start = 结束时间须晚于开始时间
 booking-too-long = 单次预约不能超过 { $hours } 小时
+booking-too-far = 最多只能预约 { $days } 天以内的时段
 booking-timing = 该预约当前时间不能{ $action }：开始前才能取消，开始后才能确认完成或记为爽约
 booking-fee-basis = 该仪器不按此方式收费：按样品收费请填写 samples，按小时收费请不填
 booking-rights-suspended = 本机构近 { $days } 天内爽约 { $count } 次，暂停预约资格
@@ -295,6 +296,7 @@ voucher-holder-books = 创新券属于其他机构，只能由持券企业使用
 voucher-for-instruments = 该创新券用于{ $service }，不能支付仪器共享费用
 invoice-for-voucher = 使用创新券的预约完成时须填写发票号
 usage-period = 统计期间不能超过 { $days } 天
+year-range = 年份须在 { $min } 至 { $max } 之间
 ## 类型名称
 
 word-integer = 整数

@@ -160,6 +160,7 @@ async fn the_booking_state_machine_and_who_moves_it() {
     lab.book(e, &lab.slot(-1, 3)).await.problem(422, "validation_failed");
     lab.book(e, &lab.slot(3, 2)).await.problem(422, "validation_failed");
     lab.book(e, &lab.slot(1, 200)).await.problem(422, "validation_failed");
+    lab.book(e, &lab.slot(400 * 24, 400 * 24 + 1)).await.problem(422, "validation_failed");
 
     let id = lab.booked(2, 4).await;
     let b = app.get(&format!("/instruments/{}/bookings", lab.instrument), e.t()).await.expect(200);
@@ -387,6 +388,9 @@ async fn usage_counts_hours_utilization_and_enterprises_served() {
     assert_eq!(u["bookings"]["requested"], 1);
     assert_eq!(u["fees_fen"], 360_000);
     app.get(&format!("/instruments/{}/usage?from={to}&to={from}", lab.instrument), None)
+        .await
+        .problem(422, "validation_failed");
+    app.get(&format!("/instruments/{}/usage?from=1900-01-01", lab.instrument), None)
         .await
         .problem(422, "validation_failed");
     let far = from + Duration::days(400);
