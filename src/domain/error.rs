@@ -313,6 +313,8 @@ rules! {
     AccessRequesterOnly = "access-requester-only";
     AccessOwnerOnly = "access-owner-only";
     NdaMismatch = "nda-mismatch";
+    // listing freshness and insights
+    InsightsOwnerOnly = "insights-owner-only";
 }
 
 /// A value that fills a rule's placeholder.

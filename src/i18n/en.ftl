@@ -393,3 +393,9 @@ word-technology-transfer = technology_transfer
 word-pilot-production = pilot_production
 word-ip-services = ip_services
 word-instrument-sharing = instrument_sharing
+
+## Listing freshness and insights
+insights-owner-only = only the owning organization and administrators see a listing's insights
+word-expire = expire
+word-extend = extend
+word-confirm = confirm

@@ -393,3 +393,9 @@ word-technology-transfer = 技术转移
 word-pilot-production = 中试熟化
 word-ip-services = 知识产权服务
 word-instrument-sharing = 大型仪器共享
+
+## Listing freshness and insights
+insights-owner-only = 只有所属机构和管理员可以查看该信息的洞察数据
+word-expire = 到期下架
+word-extend = 延期
+word-confirm = 确认

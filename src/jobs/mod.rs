@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Email;
 use crate::service::accounts::{self, EmailPurpose};
 use crate::service::notify::{self, Notice, Recipient};
-use crate::service::{challenges, subscriptions, vouchers};
+use crate::service::{challenges, freshness, subscriptions, vouchers};
 use crate::state::AppState;
 
 /// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
@@ -47,6 +47,9 @@ pub enum Job {
     CloseSettlement { program_id: String },
     /// An uploaded file's grace period ended: removed if it is still attached to nothing.
     DeleteOrphanFile { file_id: String },
+    /// Hourly: expire demands past their deadline, remind owners, mark listings that left
+    /// matching for want of confirmation, then schedule the next run.
+    FreshnessSweep,
 }
 
 impl Job {
@@ -63,6 +66,7 @@ impl Job {
             Job::ExpireVoucher { .. } => "expire_voucher",
             Job::CloseSettlement { .. } => "close_settlement",
             Job::DeleteOrphanFile { .. } => "delete_orphan_file",
+            Job::FreshnessSweep => "freshness_sweep",
         }
     }
 }
@@ -112,10 +116,11 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
             state.db.tx(move |c| queue::complete(c, &id)).await
         }
         Job::MatchSubscriptions { target, entity_id } => {
+            let policy = state.settings.matching.freshness();
             state
                 .db
                 .tx(move |c| {
-                    subscriptions::deliver_matches(c, &target, &entity_id, now)?;
+                    subscriptions::deliver_matches(c, &target, &entity_id, &policy, now)?;
                     queue::complete(c, &id)
                 })
                 .await
@@ -166,6 +171,20 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                 state.storage.delete(&key).await?;
             }
             state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::FreshnessSweep => {
+            let policy = state.settings.matching.freshness();
+            let changed = state
+                .db
+                .tx(move |c| {
+                    queue::complete(c, &id)?;
+                    freshness::sweep(c, &policy, now)
+                })
+                .await?;
+            if !changed.is_empty() {
+                state.refresh_index(changed).await?;
+            }
+            Ok(())
         }
         Job::Notify { to, notice } => {
             let base = state.settings.server.public_base_url.clone();

@@ -10,6 +10,8 @@ pub mod contracts;
 pub mod embeddings;
 pub mod export;
 pub mod files;
+pub mod freshness;
+pub mod insights;
 pub mod integrity;
 pub mod listings;
 pub mod match_events;
