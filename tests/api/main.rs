@@ -9,6 +9,7 @@ mod challenges;
 mod connections;
 mod contracts;
 mod files;
+mod freshness;
 mod helpers;
 mod integrity;
 mod jobs;
