@@ -304,3 +304,30 @@ async fn insights_count_appearances_requests_and_answers_for_the_owner() {
         app.get(&format!("{path}?weeks={weeks}"), university.t()).await.problem(422, "validation_failed");
     }
 }
+
+/// The demo shows insights with data, an expired demand and a stale achievement.
+#[tokio::test]
+async fn the_demo_shows_insights_an_expired_demand_and_a_stale_listing() {
+    let app = spawn_app().await;
+    let passwords = app.state.passwords.clone();
+    let now = app.clock.now();
+    let summary = app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0)).expect("seed");
+    let showcase = &summary.freshness;
+    let login = app.login("university1@demo.techtransfer.cn", techtransfer::demo::DEMO_PASSWORD).await.expect(200);
+    let university = login["access_token"].as_str();
+    let login = app.login("enterprise1@demo.techtransfer.cn", techtransfer::demo::DEMO_PASSWORD).await.expect(200);
+    let enterprise = login["access_token"].as_str();
+
+    let id = showcase.insights_achievement.as_deref().expect("an achievement with insights");
+    let seen = app.get(&format!("/achievements/{id}/insights?weeks=6"), university).await.expect(200);
+    let totals = &seen["totals"];
+    for counted in ["match_appearances", "search_appearances", "connection_requests", "accepted", "declined"] {
+        assert!(totals[counted].as_i64().unwrap() > 0, "{counted}: {seen}");
+    }
+    assert!(!seen["decline_reasons"].as_array().unwrap().is_empty());
+
+    let expired = showcase.expired_demand.as_deref().expect("an expired demand");
+    assert_eq!(app.get(&format!("/demands/{expired}"), enterprise).await.expect(200)["status"], "expired");
+    let stale = showcase.stale_achievement.as_deref().expect("a stale achievement");
+    assert_eq!(app.get(&format!("/achievements/{stale}"), university).await.expect(200)["stale"], true);
+}
