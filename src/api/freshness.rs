@@ -185,12 +185,22 @@ impl InsightsView {
                 .into_iter()
                 .map(|(code, count)| DeclineReasonCount { code, count })
                 .collect(),
-            weeks: insights.weeks.iter().map(|w| InsightWeek { week: w.label(), starts: w.starts, counts: counts(w) }).collect(),
+            weeks: insights
+                .weeks
+                .iter()
+                .map(|w| InsightWeek { week: w.label(), starts: w.starts, counts: counts(w) })
+                .collect(),
         }
     }
 }
 
-async fn insights(state: &AppState, user: AuthUser, kind: ListingKind, id: &str, weeks: Option<i64>) -> AppResult<HttpResponse> {
+async fn insights(
+    state: &AppState,
+    user: AuthUser,
+    kind: ListingKind,
+    id: &str,
+    weeks: Option<i64>,
+) -> AppResult<HttpResponse> {
     let id = path_id(id)?;
     let weeks = weeks.unwrap_or(12);
     let weeks = u32::try_from(weeks)

@@ -119,8 +119,7 @@ async fn matches_for(
     let generation = state.search.collection(matches::counterpart(kind)).generation();
     // Vectors arriving (or the embeddings server failing) change the answer too.
     // So does the listing leaving matching with time (stale, past its deadline).
-    let matchable =
-        crate::service::freshness::matchable(&row, &state.settings.matching.freshness(), state.clock.now());
+    let matchable = crate::service::freshness::matchable(&row, &state.settings.matching.freshness(), state.clock.now());
     let key = format!(
         "{}|{}|{limit}|{}|{:?}|{matchable}",
         row.id,

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, challenges, connections, contracts, files, freshness, integrity, listings, matching, meta, ops,
-    organizations, subscriptions, users, vouchers,
+    access, admin, auth, challenges, connections, contracts, files, freshness, integrity, listings, matching, meta,
+    ops, organizations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 

@@ -45,10 +45,7 @@ pub fn extend(c: &mut AnyConnection, id: &str, from: &str, deadline: NaiveDate, 
 /// Published demands whose deadline is before `day` (they expire) or, with `reminder`, on or
 /// before `day` and not reminded yet.
 pub fn demands_due(c: &mut AnyConnection, day: NaiveDate, reminder: bool) -> AppResult<Vec<ListingRow>> {
-    let q = listings::table
-        .filter(listings::kind.eq("demand"))
-        .filter(listings::status.eq("published"))
-        .into_boxed();
+    let q = listings::table.filter(listings::kind.eq("demand")).filter(listings::status.eq("published")).into_boxed();
     let q = if reminder {
         q.filter(listings::deadline.le(day)).filter(listings::deadline_reminded_at.is_null())
     } else {
@@ -102,9 +99,8 @@ pub fn mark_sent(c: &mut AnyConnection, id: &str, notice: Sent, now: DateTime<Ut
 /// Adds `n` search appearances of a listing on `day` (update, else insert; an insert that
 /// lost a race with another writer becomes the update).
 pub fn add_search_appearances(c: &mut AnyConnection, listing_id: &str, day: NaiveDate, n: i64) -> AppResult<()> {
-    let bump = |c: &mut AnyConnection| {
-        diesel::update(sa::table.find((listing_id, day))).set(sa::n.eq(sa::n + n)).execute(c)
-    };
+    let bump =
+        |c: &mut AnyConnection| diesel::update(sa::table.find((listing_id, day))).set(sa::n.eq(sa::n + n)).execute(c);
     if bump(c)? == 1 {
         return Ok(());
     }

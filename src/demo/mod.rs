@@ -397,7 +397,12 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
 /// impressions, search appearances and connection requests (accepted and declined with
 /// reasons); a demand whose deadline passed, expired by the freshness sweep; an achievement
 /// published 200 days ago and never confirmed, so stale under the default 180 days.
-fn freshness(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], now: DateTime<Utc>) -> AppResult<Showcase> {
+fn freshness(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    now: DateTime<Utc>,
+) -> AppResult<Showcase> {
     use crate::db::match_events::Impression;
     use crate::domain::connection::DeclineReason;
     use crate::domain::match_event::MatchMode;
@@ -416,11 +421,8 @@ fn freshness(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], 
     // Past the listings the demo connections already asked about.
     let (rows, _) = db::listings::list(c, &filter, 8, 1)?;
     if let Some(listing) = rows.first() {
-        let demands = db::listings::ListFilter {
-            kind: "demand".into(),
-            status: Some("published".into()),
-            ..Default::default()
-        };
+        let demands =
+            db::listings::ListFilter { kind: "demand".into(), status: Some("published".into()), ..Default::default() };
         let (demands, _) = db::listings::list(c, &demands, 0, 12)?;
         let mut shown = Vec::new();
         for (week, demand) in demands.iter().enumerate() {

@@ -108,22 +108,25 @@ pub fn week_start(day: NaiveDate) -> NaiveDate {
 /// The `weeks` ISO weeks ending with the one containing `today`, oldest first, all zero.
 pub fn empty_weeks(today: NaiveDate, weeks: u32) -> Vec<Week> {
     let last = week_start(today);
-    (0..i64::from(weeks))
-        .rev()
-        .map(|back| Week { starts: last - Duration::weeks(back), ..Week::default() })
-        .collect()
+    (0..i64::from(weeks)).rev().map(|back| Week { starts: last - Duration::weeks(back), ..Week::default() }).collect()
 }
 
 /// What happened to a listing, one row each, as the insights read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Shown in a match list to `viewer` (organization and the listing it matched for).
-    Shown { viewer: String },
+    Shown {
+        viewer: String,
+    },
     /// `n` search results pages listed it that day.
-    Searched { n: i64 },
+    Searched {
+        n: i64,
+    },
     Requested,
     Accepted,
-    Declined { reason: Option<String> },
+    Declined {
+        reason: Option<String>,
+    },
 }
 
 /// Listing insights over a run of weeks.

@@ -15,10 +15,10 @@ use crate::domain::voucher::shanghai_date;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job};
 
+use super::Actor;
 use super::audit::{self, Change};
 use super::listings::{load, owned, status_of};
 use super::notify::{self, Notice, Recipient};
-use super::Actor;
 
 /// What the freshness rules read from a row (an unknown status reads as not published).
 pub fn facts(row: &ListingRow) -> Facts {
@@ -96,7 +96,14 @@ pub fn schedule_sweep(c: &mut AnyConnection, now: DateTime<Utc>) -> AppResult<()
     jobs::schedule(c, &Job::FreshnessSweep, next_sweep_time(now), "freshness_sweep")
 }
 
-fn tell(c: &mut AnyConnection, row: &ListingRow, kind: &str, title: String, body: &str, now: DateTime<Utc>) -> AppResult<()> {
+fn tell(
+    c: &mut AnyConnection,
+    row: &ListingRow,
+    kind: &str,
+    title: String,
+    body: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let noun = if row.kind == ListingKind::Demand.as_str() { "demand" } else { "achievement" };
     notify::send(c, Recipient::Org(row.org_id.clone()), Notice::new(kind, title, body).about(noun, &row.id), now)
 }
@@ -122,12 +129,21 @@ pub fn sweep(c: &mut AnyConnection, policy: &Policy, now: DateTime<Utc>) -> AppR
         let change = Change::new("listing.expire", "demand", &row.id).status(Some("published"), to.as_str());
         audit::record(c, None, change, now)?;
         let title = format!("技术需求已到期：{}", row.title);
-        tell(c, &row, "demand_expired", title, "截止日期已过，需求已下架，不再出现在检索与匹配中。延长截止日期即可重新发布。", now)?;
+        tell(
+            c,
+            &row,
+            "demand_expired",
+            title,
+            "截止日期已过，需求已下架，不再出现在检索与匹配中。延长截止日期即可重新发布。",
+            now,
+        )?;
         changed.push(row.id);
     }
     let soon = today + Duration::days(DEADLINE_REMINDER_DAYS - 1);
     for row in db::freshness::demands_due(c, soon, true)? {
-        if rules::deadline_reminder_due(row.deadline, now) && db::freshness::mark_sent(c, &row.id, Sent::DeadlineReminder, now)? {
+        if rules::deadline_reminder_due(row.deadline, now)
+            && db::freshness::mark_sent(c, &row.id, Sent::DeadlineReminder, now)?
+        {
             let title = format!("技术需求即将到期：{}", row.title);
             tell(c, &row, "demand_deadline_soon", title, "需求将在 7 天内到期，如仍有需要请延长截止日期。", now)?;
         }
@@ -137,13 +153,22 @@ pub fn sweep(c: &mut AnyConnection, policy: &Policy, now: DateTime<Utc>) -> AppR
         for row in db::freshness::unconfirmed_since(c, cutoff, false)? {
             if is_stale(&row, policy, now) && db::freshness::mark_sent(c, &row.id, Sent::Stale, now)? {
                 let title = format!("{}已暂停匹配：{}", chinese(&row), row.title);
-                tell(c, &row, "listing_stale", title, "长期未确认的信息不再参与匹配与订阅推送。确认信息仍有效后即恢复。", now)?;
+                tell(
+                    c,
+                    &row,
+                    "listing_stale",
+                    title,
+                    "长期未确认的信息不再参与匹配与订阅推送。确认信息仍有效后即恢复。",
+                    now,
+                )?;
                 changed.push(row.id);
             }
         }
         let early = cutoff + Duration::days(policy.reminder_days.max(0));
         for row in db::freshness::unconfirmed_since(c, early, true)? {
-            if policy.stale_reminder_due(&facts(&row), now) && db::freshness::mark_sent(c, &row.id, Sent::StaleReminder, now)? {
+            if policy.stale_reminder_due(&facts(&row), now)
+                && db::freshness::mark_sent(c, &row.id, Sent::StaleReminder, now)?
+            {
                 let title = format!("请确认{}仍然有效：{}", chinese(&row), row.title);
                 tell(c, &row, "listing_confirm_soon", title, "长期未确认的信息将暂停匹配，请及时确认。", now)?;
             }
@@ -159,7 +184,8 @@ mod tests {
 
     #[test]
     fn sweeps_run_at_the_top_of_each_hour() {
-        let t = DateTime::parse_from_rfc3339("2026-12-07T21:35:12.5Z").map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+        let t =
+            DateTime::parse_from_rfc3339("2026-12-07T21:35:12.5Z").map(|d| d.with_timezone(&Utc)).unwrap_or_default();
         assert_eq!(next_sweep_time(t).to_rfc3339(), "2026-12-07T22:00:00+00:00");
     }
 }

@@ -118,9 +118,7 @@ pub fn insights(c: &mut AnyConnection, listing_id: &str, weeks: u32, now: DateTi
     }
     for (kind, org_id, source, reason, at) in db::freshness::match_events(c, listing_id, from, to)? {
         let event = match MatchEventKind::parse(&kind) {
-            Some(MatchEventKind::Shown) => {
-                Event::Shown { viewer: format!("{org_id}|{}", source.unwrap_or_default()) }
-            }
+            Some(MatchEventKind::Shown) => Event::Shown { viewer: format!("{org_id}|{}", source.unwrap_or_default()) },
             Some(MatchEventKind::Requested) => Event::Requested,
             Some(MatchEventKind::Accepted) => Event::Accepted,
             Some(MatchEventKind::Declined) => Event::Declined { reason },

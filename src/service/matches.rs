@@ -283,7 +283,8 @@ fn lexical(
     let explainer = Explainer::new(collection, q, params, kind, row)?;
     let mut out = Vec::with_capacity(limit);
     for r in ranked {
-        let Some(found) = rows.iter().find(|x| x.id == r.id && freshness::matchable(x, &params.freshness(), now)) else {
+        let Some(found) = rows.iter().find(|x| x.id == r.id && freshness::matchable(x, &params.freshness(), now))
+        else {
             continue;
         };
         let (matched_terms, text) = explainer.explain(found, &r.fit)?;

@@ -116,12 +116,12 @@ fn published_item(
         Target::Achievement | Target::Demand => db::listings::find_any(c, id)?
             .filter(|row| super::freshness::matchable(row, policy, now))
             .map(|row| Published {
-            text: format!("{} {}", row.keywords().join(" "), row.body),
-            title: row.title,
-            field: row.field,
-            region: Some(row.region),
-            org_id: row.org_id,
-        }),
+                text: format!("{} {}", row.keywords().join(" "), row.body),
+                title: row.title,
+                field: row.field,
+                region: Some(row.region),
+                org_id: row.org_id,
+            }),
         Target::Challenge => super::challenges::published_item(c, id)?,
     })
 }

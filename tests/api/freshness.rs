@@ -104,7 +104,9 @@ async fn owners_extend_demands_to_a_future_date_and_expired_ones_return() {
     let colleague = app.add_member(&enterprise).await;
     let other = app.member("enterprise").await;
     let admin = app.admin().await;
-    let id = app.publish(&enterprise, &admin, "demand", &demand_until("群塔防碰撞预警需求", today(&app) + Duration::days(2))).await;
+    let id = app
+        .publish(&enterprise, &admin, "demand", &demand_until("群塔防碰撞预警需求", today(&app) + Duration::days(2)))
+        .await;
     let extend = format!("/demands/{id}/extend");
     let later = today(&app) + Duration::days(30);
 
@@ -114,7 +116,8 @@ async fn owners_extend_demands_to_a_future_date_and_expired_ones_return() {
     app.post(&extend, None, &json!({"deadline": later})).await.problem(401, "unauthorized");
     // A future date.
     for past in [today(&app), today(&app) - Duration::days(1)] {
-        let refused = app.post(&extend, enterprise.t(), &json!({"deadline": past})).await.problem(422, "validation_failed");
+        let refused =
+            app.post(&extend, enterprise.t(), &json!({"deadline": past})).await.problem(422, "validation_failed");
         assert!(refused["errors"]["deadline"].is_array(), "{refused}");
     }
     app.post(&extend, enterprise.t(), &json!({})).await.problem(422, "validation_failed");
@@ -195,7 +198,8 @@ async fn stale_listings_leave_matching_until_their_owner_confirms() {
         .problem(409, "invalid_state_transition");
 
     // The achievement confirmed: it matches again, but the stale demand is still left out.
-    let confirmed = app.post(&format!("/achievements/{achievement}/confirm"), university.t(), &json!({})).await.expect(200);
+    let confirmed =
+        app.post(&format!("/achievements/{achievement}/confirm"), university.t(), &json!({})).await.expect(200);
     assert_eq!(confirmed["stale"], false);
     assert!(confirmed["confirmed_at"].is_string());
     assert!(!ids(&app.get(&achievement_matches, university.t()).await.expect(200)).contains(&demand));
@@ -214,6 +218,29 @@ async fn stale_listings_leave_matching_until_their_owner_confirms() {
     assert!(ids(&app.get(&demand_matches, enterprise.t()).await.expect(200)).is_empty());
 }
 
+/// Publication alerts go only to listings still in matching: one that went stale before the
+/// alert job ran is not announced.
+#[tokio::test]
+async fn subscribers_hear_only_of_listings_still_in_matching() {
+    let app = spawn_app_with(|s| s.matching.confirm_after_days = 30).await;
+    let subscriber = app.user().await;
+    let university = app.member("university").await;
+    let admin = app.admin().await;
+    app.post("/me/subscriptions", subscriber.t(), &json!({"target": "achievement", "keywords": ["塔吊"]}))
+        .await
+        .expect(201);
+    let fresh = app.publish(&university, &admin, "achievement", &tower_crane_achievement()).await;
+    app.run_due_jobs().await;
+    assert_eq!(notices(&app, &subscriber, "subscription_match", &fresh).await, 1);
+
+    let mut body = tower_crane_achievement();
+    body["title"] = json!("塔吊吊钩可视化防碰撞系统");
+    let late = app.publish(&university, &admin, "achievement", &body).await;
+    // The alert job runs only after the listing went stale (a worker that was down a month).
+    pass(&app, Duration::days(31)).await;
+    assert_eq!(notices(&app, &subscriber, "subscription_match", &late).await, 0);
+}
+
 /// `GET …/insights` for `user` over `weeks`.
 async fn insights(app: &TestApp, kind: &str, id: &str, user: &TestUser, weeks: Option<u32>) -> Value {
     let query = weeks.map(|w| format!("?weeks={w}")).unwrap_or_default();
@@ -226,11 +253,13 @@ async fn insights_count_appearances_requests_and_answers_for_the_owner() {
     let university = app.member("university").await;
     let admin = app.admin().await;
     let achievement = app.publish(&university, &admin, "achievement", &tower_crane_achievement()).await;
-    let quiet = app.publish(&university, &admin, "achievement", &achievement_body("钙钛矿电池", "大面积钙钛矿薄膜。")).await;
+    let quiet =
+        app.publish(&university, &admin, "achievement", &achievement_body("钙钛矿电池", "大面积钙钛矿薄膜。")).await;
     let mut enterprises = Vec::new();
     for n in 0..3 {
         let enterprise = app.member("enterprise").await;
-        let demand = app.publish(&enterprise, &admin, "demand", &tower_crane_demand(&format!("群塔防碰撞需求{n}"))).await;
+        let demand =
+            app.publish(&enterprise, &admin, "demand", &tower_crane_demand(&format!("群塔防碰撞需求{n}"))).await;
         enterprises.push((enterprise, demand));
     }
 
@@ -249,7 +278,8 @@ async fn insights_count_appearances_requests_and_answers_for_the_owner() {
     let mut requests = Vec::new();
     for (enterprise, _) in &enterprises {
         let body = json!({"achievement_id": achievement, "message": "希望了解授权条件"});
-        requests.push(app.post("/connections", enterprise.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned());
+        requests
+            .push(app.post("/connections", enterprise.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned());
     }
     app.post(&format!("/connections/{}/accept", requests[0]), university.t(), &json!({})).await.expect(200);
     app.post(&format!("/connections/{}/decline", requests[1]), university.t(), &json!({"reason_code": "price"}))
@@ -287,7 +317,10 @@ async fn insights_count_appearances_requests_and_answers_for_the_owner() {
     app.clock.advance(Duration::days(7));
     let later = insights(&app, "achievement", &achievement, &university, Some(2)).await;
     let weeks = later["weeks"].as_array().unwrap();
-    assert_eq!((weeks[0]["connection_requests"].clone(), weeks[1]["connection_requests"].clone()), (json!(3), json!(0)));
+    assert_eq!(
+        (weeks[0]["connection_requests"].clone(), weeks[1]["connection_requests"].clone()),
+        (json!(3), json!(0))
+    );
 
     // Owner and admins only: others who see the listing 403, who cannot 404, anonymous 401.
     let path = format!("/achievements/{achievement}/insights");
