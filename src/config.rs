@@ -34,6 +34,7 @@ pub struct Settings {
     pub contracts: ContractSettings,
     pub audit: AuditSettings,
     pub storage: StorageSettings,
+    pub instruments: InstrumentSettings,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -212,6 +213,15 @@ pub struct SearchSettings {
 pub struct ContractSettings {
     /// Legal minimum share of transfer income for inventors, in basis points (促进科技成果转化法 Art. 45).
     pub inventor_min_share_bp: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentSettings {
+    /// No-shows within `no_show_window_days` that suspend an organization's booking rights
+    /// (0 = never suspend).
+    pub no_show_limit: u32,
+    pub no_show_window_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

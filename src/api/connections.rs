@@ -83,6 +83,9 @@ pub struct ConnectionView {
     pub contacts: Option<Contacts>,
     pub created_at: DateTime<Utc>,
     pub responded_at: Option<DateTime<Utc>>,
+    /// The 技术经理人 a party invited (`GET /brokers/{id}`), if any.
+    pub broker_id: Option<String>,
+    pub broker_invited_at: Option<DateTime<Utc>>,
 }
 
 impl From<Details> for ConnectionView {
@@ -124,6 +127,8 @@ impl From<Details> for ConnectionView {
             contacts,
             created_at: from_db(r.created_at),
             responded_at: r.responded_at.map(from_db),
+            broker_id: r.broker_id,
+            broker_invited_at: r.broker_invited_at.map(from_db),
         }
     }
 }
@@ -193,7 +198,7 @@ pub async fn create(
 
 /// One connection (either organization, or an admin).
 ///
-/// 双方机构成员与管理员；其他人 404 `not_found`。接受后包含双方联系方式。
+/// 双方机构成员、受邀的技术经理人与管理员；其他人 404 `not_found`。接受后包含双方联系方式。
 #[utoipa::path(get, path = "/api/v1/connections/{id}", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = ConnectionView), (status = 401, response = Unauthorized), (status = 404, response = NotFound)))]
@@ -263,7 +268,8 @@ pub async fn decline(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConnectionQuery {
-    /// `sent` (by my organization) or `received` (about my listings); both when absent.
+    /// `sent` (by my organization), `received` (about my listings), or `brokered` (those I
+    /// was invited to as a broker); sent and received when absent.
     pub role: Option<RoleParam>,
     pub status: Option<ConnectionStatus>,
     pub page: Option<i64>,
@@ -275,11 +281,12 @@ pub struct ConnectionQuery {
 pub enum RoleParam {
     Sent,
     Received,
+    Brokered,
 }
 
 /// The caller organization's connections, newest first.
 ///
-/// 已登录用户：本机构发起或收到的对接，可按状态与角色筛选，分页。错误：422。
+/// 已登录用户：本机构发起或收到的对接，可按状态与角色筛选，分页；`role=brokered` 为本人作为技术经理人受邀的对接。错误：422。
 #[utoipa::path(get, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])), params(ConnectionQuery),
     responses((status = 200, body = Paginated<ConnectionView>), (status = 401, response = Unauthorized), (status = 422, response = Unprocessable)))]
 pub async fn list(
@@ -290,15 +297,19 @@ pub async fn list(
     let q = query.into_inner();
     let page = Page::new(q.page, q.per_page)?;
     let side = match q.role {
-        Some(RoleParam::Sent) => Side::Sent,
-        Some(RoleParam::Received) => Side::Received,
-        None => Side::Either,
+        Some(RoleParam::Sent) => Some(Side::Sent),
+        Some(RoleParam::Received) => Some(Side::Received),
+        Some(RoleParam::Brokered) => None,
+        None => Some(Side::Either),
     };
     let (items, total) = state
         .db
         .read(move |c| {
             let actor = load_actor(c, &user.id)?;
-            connections::list(c, &actor, side, q.status, page)
+            match side {
+                Some(side) => connections::list(c, &actor, side, q.status, page),
+                None => connections::list_brokered(c, &actor, q.status, page),
+            }
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paginated::new(items.into_iter().map(ConnectionView::from).collect(), page, total)))
@@ -306,7 +317,7 @@ pub async fn list(
 
 /// Post a message in the thread (while `requested` or `accepted`).
 ///
-/// 双方机构成员；对接已拒绝或已签约后不能再发言。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
+/// 双方机构成员与受邀的技术经理人；对接已拒绝或已签约后不能再发言。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`，422 `validation_failed`。
 #[utoipa::path(post, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id")), request_body = MessageRequest,
     responses((status = 201, body = MessageView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
@@ -343,7 +354,7 @@ pub struct MessageQuery {
 
 /// The thread, oldest first.
 ///
-/// 双方机构成员与管理员，分页。错误：404 `not_found`，422。
+/// 双方机构成员、受邀的技术经理人与管理员，分页。错误：404 `not_found`，422。
 #[utoipa::path(get, path = "/api/v1/connections/{id}/messages", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id"), MessageQuery),
     responses((status = 200, body = Paginated<MessageView>), (status = 401, response = Unauthorized), (status = 404, response = NotFound),

@@ -13,6 +13,7 @@ use super::idempotency::{Idempotency, IdempotencyHeader};
 use super::openapi::problems::*;
 use super::{Paginated, ReasonRequest, path_id};
 use crate::db::time::from_db;
+use crate::domain::broker::Commission;
 use crate::domain::contract::{ContractKind, ContractStatus, Share, Stage};
 use crate::domain::error::Validator;
 use crate::domain::file::RecordType;
@@ -54,6 +55,14 @@ pub struct ContractRequest {
     #[schema(min_items = 1, max_items = 100)]
     pub payment_plan: Vec<PlanRequest>,
     pub royalty_rate_bp: Option<i32>,
+    /// The broker's commission as a fixed amount (0..=`amount_fen`); only for a contract from
+    /// a connection with an invited broker, and at most one of `commission_fen` and
+    /// `commission_bp`.
+    #[schema(minimum = 0)]
+    pub commission_fen: Option<i64>,
+    /// The broker's commission as a ratio of `amount_fen` (0..=10000 bp).
+    #[schema(minimum = 0, maximum = 10000)]
+    pub commission_bp: Option<i32>,
     /// The contract text and annexes, by the ids `POST /files` returned.
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -91,7 +100,11 @@ pub struct TimelineEntry {
 pub struct DistributionView {
     pub net_income_fen: i64,
     pub inventor_share_bp: i32,
-    /// `net_income_fen × inventor_share_bp`, split among the beneficiaries.
+    /// The broker's line: its commission, taken out of the net income first (0 without one).
+    pub broker_commission_fen: i64,
+    /// What the inventors' share applies to: `net_income_fen − broker_commission_fen`.
+    pub inventor_base_fen: i64,
+    /// `inventor_base_fen × inventor_share_bp`, split among the beneficiaries.
     pub inventor_pool_fen: i64,
     pub beneficiaries: Vec<Share>,
     pub recorded_at: DateTime<Utc>,
@@ -113,6 +126,14 @@ pub struct ContractView {
     pub amount_fen: i64,
     pub paid_fen: i64,
     pub royalty_rate_bp: Option<i32>,
+    /// The 技术经理人 of the connection the contract came from, and its organization.
+    pub broker_id: Option<String>,
+    pub broker_org_id: Option<String>,
+    /// The broker's commission as agreed: a fixed amount or a ratio of `amount_fen`.
+    pub commission_fen: Option<i64>,
+    pub commission_bp: Option<i32>,
+    /// What the broker is owed: `commission_fen`, or `amount_fen × commission_bp` rounded down.
+    pub commission_due_fen: Option<i64>,
     /// `draft`, `signed`, `registered`, `performing`, `completed`, `terminated`.
     pub status: String,
     pub seller_signed_at: Option<DateTime<Utc>>,
@@ -148,6 +169,12 @@ impl From<Details> for ContractView {
             amount_fen: r.amount_fen,
             paid_fen: r.paid_fen,
             royalty_rate_bp: r.royalty_rate_bp,
+            commission_due_fen: Commission::from_columns(r.commission_fen, r.commission_bp)
+                .map(|k| k.due(r.amount_fen)),
+            broker_id: r.broker_id,
+            broker_org_id: r.broker_org_id,
+            commission_fen: r.commission_fen,
+            commission_bp: r.commission_bp,
             status: r.status,
             seller_signed_at: r.seller_signed_at.map(from_db),
             buyer_signed_at: r.buyer_signed_at.map(from_db),
@@ -187,6 +214,8 @@ impl From<Details> for ContractView {
             distribution: d.distribution.map(|x| DistributionView {
                 net_income_fen: x.net_income_fen,
                 inventor_share_bp: x.inventor_share_bp,
+                broker_commission_fen: x.broker_commission_fen,
+                inventor_base_fen: x.net_income_fen.saturating_sub(x.broker_commission_fen),
                 inventor_pool_fen: x.inventor_pool_fen,
                 beneficiaries: serde_json::from_str(&x.beneficiaries).unwrap_or_default(),
                 recorded_at: from_db(x.created_at),
@@ -207,7 +236,7 @@ fn optional_uuid(raw: Option<String>, field: &str) -> AppResult<Option<String>> 
 
 /// Draft a contract (member of either party).
 ///
-/// 卖方或买方机构的成员；双方须为已认证机构且均不在诚信否决期内；分期付款之和须等于 `amount_fen`，提成比例 0–10000 基点；关联已接受的对接时对接变为 `contracted`。新合同为 `draft`。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，422 `validation_failed`（含对方机构未认证）。
+/// 卖方或买方机构的成员，或关联对接所邀请的技术经理人（合同记录 `broker_id` 与 `broker_org_id`）；双方须为已认证机构且均不在诚信否决期内；佣金 `commission_fen`（0 至合同金额）与 `commission_bp`（0–10000）至多给出其一，且仅限关联了已邀请技术经理人的对接；分期付款之和须等于 `amount_fen`，提成比例 0–10000 基点；关联已接受的对接时对接变为 `contracted`。新合同为 `draft`。错误：403 `forbidden`、`organization_not_verified`、`integrity_veto`，422 `validation_failed`（含对方机构未认证）。
 #[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractRequest,
     responses((status = 201, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
@@ -226,7 +255,16 @@ pub async fn create(
     let sum = crate::domain::money::checked_sum(b.payment_plan.iter().map(|p| p.amount_fen));
     v.check(sum == Some(b.amount_fen), "payment_plan", Rule::InstalmentsSum);
     v.check(b.royalty_rate_bp.is_none_or(|r| (0..=10_000).contains(&r)), "royalty_rate_bp", Message::between(0, 10000));
+    let commission = Commission::parse(b.amount_fen, b.commission_fen, b.commission_bp);
+    if let Err(e) = &commission {
+        for (field, messages) in &e.errors {
+            for m in messages {
+                v.add(field, m.clone());
+            }
+        }
+    }
     v.finish()?;
+    let commission = commission?;
     let docs = super::files::refs(&b.attachments, "attachments")?;
     let input = NewContractInput {
         kind: b.kind,
@@ -244,6 +282,7 @@ pub async fn create(
             .map(|p| PlanItem { due_date: p.due_date, amount_fen: p.amount_fen })
             .collect(),
         royalty_rate_bp: b.royalty_rate_bp,
+        commission,
     };
     let now = state.clock.now();
     let d = state
@@ -489,7 +528,7 @@ pub struct DistributionRequest {
 
 /// The seller (university or institute) records how income is split with inventors.
 ///
-/// 卖方机构成员；受益人份额之和须为 10000 基点，转让、许可、作价投资合同给发明人的比例不得低于法定下限（缺省 5000 基点）；支持 `Idempotency-Key`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`idempotency_key_reused`，422 `inventor_share_too_low`、`validation_failed`。
+/// 卖方机构成员；有技术经理人佣金时先从净收入中扣除佣金（单列为 `broker_commission_fen`，净收入不足支付佣金为 422），发明人比例按扣除后的金额计算；受益人份额之和须为 10000 基点，转让、许可、作价投资合同给发明人的比例不得低于法定下限（缺省 5000 基点）；支持 `Idempotency-Key`。错误：403 `forbidden`，404 `not_found`，409 `invalid_state_transition`、`idempotency_key_reused`，422 `inventor_share_too_low`、`validation_failed`。
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/revenue-distribution", tag = "contracts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Contract id"), IdempotencyHeader), request_body = DistributionRequest,
     responses((status = 200, body = ContractView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod brokers;
 pub mod challenges;
 pub mod client_ip;
 pub mod connections;
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod files;
 pub mod freshness;
 pub mod idempotency;
+pub mod instruments;
 pub mod integrity;
 pub mod listings;
 pub mod matching;
@@ -143,6 +145,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/access-requests/{id}/decline").route(post().to(access::decline)))
                 .service(resource("/access-requests/{id}/revoke").route(post().to(access::revoke)))
                 .service(resource("/access-requests/{id}/accept-nda").route(post().to(access::accept_nda)))
+                // shared instruments (科技资源开放共享)
+                .service(
+                    resource("/instruments").route(get().to(instruments::list)).route(post().to(instruments::create)),
+                )
+                .service(
+                    resource("/instruments/{id}")
+                        .route(get().to(instruments::get))
+                        .route(web::patch().to(instruments::update)),
+                )
+                .service(
+                    resource("/instruments/{id}/bookings")
+                        .route(post().to(instruments::book))
+                        .route(get().to(instruments::bookings)),
+                )
+                .service(resource("/instruments/{id}/usage").route(get().to(instruments::usage)))
+                .service(resource("/bookings/{id}/approve").route(post().to(instruments::approve)))
+                .service(resource("/bookings/{id}/reject").route(post().to(instruments::reject)))
+                .service(resource("/bookings/{id}/complete").route(post().to(instruments::complete)))
+                .service(resource("/bookings/{id}/no-show").route(post().to(instruments::no_show)))
+                .service(resource("/bookings/{id}/cancel").route(post().to(instruments::cancel)))
                 // matching and connections (供需对接)
                 .service(resource("/demands/{id}/matches").route(get().to(matching::demand_matches)))
                 .service(resource("/achievements/{id}/matches").route(get().to(matching::achievement_matches)))
@@ -150,6 +172,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/connections").route(post().to(connections::create)).route(get().to(connections::list)),
                 )
                 .service(resource("/connections/{id}").route(get().to(connections::get)))
+                .service(resource("/connections/{id}/broker").route(post().to(brokers::invite)))
                 .service(resource("/connections/{id}/accept").route(post().to(connections::accept)))
                 .service(resource("/connections/{id}/decline").route(post().to(connections::decline)))
                 .service(
@@ -216,6 +239,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/vouchers/{id}/revoke").route(post().to(vouchers::revoke)))
                 .service(resource("/admin/voucher-programs/{id}/ledger").route(get().to(vouchers::ledger)))
                 .service(resource("/admin/voucher-programs/{id}/summary").route(get().to(vouchers::summary)))
+                // brokers (技术经理人)
+                .service(resource("/me/broker-profile").route(post().to(brokers::save_profile)))
+                .service(resource("/brokers").route(get().to(brokers::list)))
+                .service(resource("/brokers/{id}").route(get().to(brokers::get)))
                 // technology contracts (技术合同)
                 .service(resource("/contracts").route(post().to(contracts::create)).route(get().to(contracts::list)))
                 .service(resource("/contracts/{id}").route(get().to(contracts::get)))

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, challenges, connections, contracts, files, freshness, integrity, listings, matching, meta,
-    ops, organizations, subscriptions, users, vouchers,
+    access, admin, auth, brokers, challenges, connections, contracts, files, freshness, instruments, integrity,
+    listings, matching, meta, ops, organizations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -54,7 +54,11 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         integrity::create, integrity::list, integrity::lift,
         files::upload, files::download, files::delete,
         access::create, access::list, access::grant, access::decline, access::revoke, access::accept_nda,
+        instruments::create, instruments::list, instruments::get, instruments::update, instruments::book,
+        instruments::bookings, instruments::approve, instruments::reject, instruments::complete, instruments::no_show,
+        instruments::cancel, instruments::usage,
         users::notifications, users::read_notification, admin::audit, admin::audit_verify, admin::stats, admin::contracts_csv,
+        brokers::save_profile, brokers::list, brokers::get, brokers::invite,
     ),
     components(
         schemas(
@@ -62,6 +66,7 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
             // Enums used only as query parameters are referenced, not inlined, by the derive.
             crate::domain::connection::ConnectionStatus, crate::domain::voucher::ApplicationStatus,
             crate::domain::voucher::RedemptionStatus, crate::domain::contract::ContractStatus,
+            crate::domain::instrument::InstrumentStatus, crate::domain::instrument::BookingStatus,
             listings::SortParam, connections::RoleParam,
         ),
         responses(
@@ -79,6 +84,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         (name = "organizations", description = "Universities, institutes, enterprises, service providers, government bodies"),
         (name = "challenges", description = "揭榜挂帅 open-bid challenges, 赛马制 horse races, 定向委托 directed commissions"),
         (name = "vouchers", description = "科技创新券: programs, applications, redemption and settlement"),
+        (name = "brokers", description = "技术经理人: broker profiles, the public registry and their statistics"),
+        (name = "instruments", description = "科技资源开放共享: shared instruments, bookings, usage"),
         (name = "contracts", description = "技术合同: signing, registration, payments, commercialization, income split"),
         (name = "integrity", description = "Research-integrity records (科研诚信)"),
         (name = "files", description = "Documents: streamed uploads, downloads as the attachment's record allows"),

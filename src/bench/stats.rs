@@ -163,6 +163,10 @@ fn bench(url: &str, listings: usize, contracts: usize, runs: usize) -> anyhow::R
                         status: ["draft", "signed", "registered", "performing", "completed"][i % 5],
                         created_at: crate::db::time::to_db(now - chrono::Duration::days((i % 700) as i64)),
                         updated_at: crate::db::time::to_db(now),
+                        broker_id: None,
+                        broker_org_id: None,
+                        commission_fen: None,
+                        commission_bp: None,
                     },
                 )?;
             }

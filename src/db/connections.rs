@@ -23,6 +23,9 @@ pub struct ConnectionRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
+    /// The 技术经理人 (broker profile) a party invited, if any.
+    pub broker_id: Option<String>,
+    pub broker_invited_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -92,6 +95,19 @@ pub fn transition(
     Ok(n == 1)
 }
 
+/// Sets (or replaces) the broker of a live connection; false when the connection is no longer
+/// `requested` or `accepted`.
+pub fn set_broker(c: &mut AnyConnection, id: &str, broker_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = diesel::update(connections::table.find(id).filter(connections::status.eq_any(["requested", "accepted"])))
+        .set((
+            connections::broker_id.eq(broker_id),
+            connections::broker_invited_at.eq(to_db(now)),
+            connections::updated_at.eq(to_db(now)),
+        ))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
 /// Which side of a connection an organization is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -117,6 +133,26 @@ pub fn list(
                 q.filter(connections::requester_org_id.eq(org_id).or(connections::listing_org_id.eq(org_id)))
             }
         };
+        if let Some(s) = status {
+            q = q.filter(connections::status.eq(s));
+        }
+        q
+    };
+    let total = build().count().get_result(c)?;
+    let rows = build().order((connections::created_at.desc(), connections::id)).offset(offset).limit(limit).load(c)?;
+    Ok((rows, total))
+}
+
+/// The connections the broker profile `broker_id` is invited to, newest first.
+pub fn list_brokered(
+    c: &mut AnyConnection,
+    broker_id: &str,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<(Vec<ConnectionRow>, i64)> {
+    let build = || {
+        let mut q = connections::table.filter(connections::broker_id.eq(broker_id)).into_boxed();
         if let Some(s) = status {
             q = q.filter(connections::status.eq(s));
         }

@@ -40,6 +40,12 @@ pub struct ContractRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The broker profile of the connection the contract came from, and its organization.
+    pub broker_id: Option<String>,
+    pub broker_org_id: Option<String>,
+    /// The broker's commission: a fixed amount or a ratio of `amount_fen` (at most one).
+    pub commission_fen: Option<i64>,
+    pub commission_bp: Option<i32>,
 }
 
 #[derive(Insertable)]
@@ -61,6 +67,10 @@ pub struct NewContract<'a> {
     pub status: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub broker_id: Option<&'a str>,
+    pub broker_org_id: Option<&'a str>,
+    pub commission_fen: Option<i64>,
+    pub commission_bp: Option<i32>,
 }
 
 pub fn insert(c: &mut AnyConnection, row: &NewContract<'_>) -> AppResult<()> {
@@ -332,6 +342,8 @@ pub struct DistributionRow {
     pub beneficiaries: String,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
+    /// The broker's line, taken out of the net income before the inventors' share.
+    pub broker_commission_fen: i64,
 }
 
 pub fn insert_distribution(c: &mut AnyConnection, d: &DistributionRow) -> AppResult<()> {
@@ -345,6 +357,7 @@ pub fn insert_distribution(c: &mut AnyConnection, d: &DistributionRow) -> AppRes
             distributions::beneficiaries.eq(&d.beneficiaries),
             distributions::recorded_by.eq(&d.recorded_by),
             distributions::created_at.eq(d.created_at),
+            distributions::broker_commission_fen.eq(d.broker_commission_fen),
         ))
         .execute(c)?;
     Ok(())

@@ -3,7 +3,8 @@
 //! latest committed state and two flows on one aggregate run one after the other. The order
 //! across aggregates is written down in `docs/architecture.md` ("Lock order"):
 //!
-//! voucher program → application → voucher → redemption; challenge → bid → progress and
+//! voucher program → application → voucher → redemption; instrument (new bookings) → voucher;
+//! voucher program → instrument booking (a booking giving its reservation back); challenge → bid → progress and
 //! payments; contract → payments, reports, distribution (then the listing it transfers).
 //!
 //! PostgreSQL: `SELECT … FOR NO KEY UPDATE` (it does not block inserts of rows referencing
@@ -23,6 +24,7 @@ pub enum Root {
     Challenge,
     Contract,
     Organization,
+    Instrument,
 }
 
 impl Root {
@@ -32,6 +34,7 @@ impl Root {
             Self::Challenge => "challenges",
             Self::Contract => "contracts",
             Self::Organization => "organizations",
+            Self::Instrument => "instruments",
         }
     }
 }

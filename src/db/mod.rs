@@ -3,6 +3,7 @@
 //! one transaction on the blocking thread pool. Nothing async ever holds a connection.
 
 pub mod audit;
+pub mod brokers;
 pub mod challenges;
 pub mod conn;
 pub mod connections;
@@ -10,6 +11,7 @@ pub mod contracts;
 pub mod files;
 pub mod freshness;
 pub mod idempotency;
+pub mod instruments;
 pub mod integrity;
 pub mod invitations;
 pub mod listings;

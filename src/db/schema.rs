@@ -266,6 +266,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        broker_id -> Nullable<Text>,
+        broker_invited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -524,6 +526,10 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        broker_id -> Nullable<Text>,
+        broker_org_id -> Nullable<Text>,
+        commission_fen -> Nullable<BigInt>,
+        commission_bp -> Nullable<Integer>,
     }
 }
 
@@ -574,6 +580,7 @@ diesel::table! {
         beneficiaries -> Text,
         recorded_by -> Text,
         created_at -> Timestamp,
+        broker_commission_fen -> BigInt,
     }
 }
 
@@ -668,3 +675,70 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    broker_profiles (id) {
+        id -> Text,
+        user_id -> Text,
+        org_id -> Text,
+        fields -> Text,
+        certificate_no -> Text,
+        years_of_practice -> Integer,
+        bio -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(broker_profiles -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(broker_profiles, users);
+diesel::allow_tables_to_appear_in_same_query!(broker_profiles, organizations);
+
+diesel::table! {
+    instruments (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        model -> Text,
+        category -> Text,
+        location -> Text,
+        region -> Text,
+        description -> Text,
+        fee_per_hour_fen -> Nullable<BigInt>,
+        fee_per_sample_fen -> Nullable<BigInt>,
+        accessories -> Text,
+        open_hours -> Text,
+        weekly_open_hours -> Integer,
+        training_required -> Bool,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instrument_bookings (id) {
+        id -> Text,
+        instrument_id -> Text,
+        org_id -> Text,
+        requested_by -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        samples -> Nullable<Integer>,
+        purpose -> Text,
+        fee_fen -> BigInt,
+        voucher_id -> Nullable<Text>,
+        program_id -> Nullable<Text>,
+        reserved_fen -> BigInt,
+        redemption_id -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(instrument_bookings -> instruments (instrument_id));
+diesel::allow_tables_to_appear_in_same_query!(instrument_bookings, instruments);

@@ -2,7 +2,8 @@
 //! a newcomer sees it alive: verified organizations of every kind, ~200 published
 //! achievements and ~60 demands across all fields, a few items waiting for review, some
 //! connections with messages and subscriptions, an innovation-voucher program open today
-//! for small, medium and micro enterprises, and one account per role.
+//! for small, medium and micro enterprises, shared instruments with bookings in every state,
+//! and one account per role.
 //!
 //! Everything goes through the same use cases as the API (so the audit chain and the
 //! state rules hold); the notifications those would send are dropped at the end.
@@ -239,7 +240,9 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
     published.1 += demands;
 
     connections(c, &owners, now - Duration::days(10))?;
-    vouchers(c, &admin, &owners, now)?;
+    brokers(c, &admin, &owners, now - Duration::days(3))?;
+    let sharing_voucher = vouchers(c, &admin, &owners, now)?;
+    instruments(c, &owners, sharing_voucher.as_deref(), now)?;
     let showcase = freshness(c, &admin, &owners, now)?;
     if showcase.stale_achievement.is_some() {
         published.0 += 1;
@@ -333,8 +336,14 @@ fn enterprises(owners: &[(OrgKind, Actor)]) -> Vec<&Actor> {
 /// A voucher program whose application window is open today (relative to `now`) for small,
 /// medium and micro enterprises and covers every service the demo providers offer;
 /// `enterprise2` holds an issued voucher (providers can redeem it) and `enterprise3` has an
-/// application waiting for the administrator. `enterprise1` has not applied yet.
-fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], now: DateTime<Utc>) -> AppResult<()> {
+/// application waiting for the administrator. `enterprise1` has not applied yet. Returns the
+/// code of `enterprise2`'s instrument-sharing voucher.
+fn vouchers(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
     let today = crate::domain::voucher::shanghai_date(now);
     let program = service::vouchers::create_program(
         c,
@@ -368,6 +377,7 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             at,
         )
     };
+    let mut sharing = None;
     if let Some(holder) = enterprises.get(1) {
         let at = now - Duration::days(20);
         let application = apply(
@@ -379,6 +389,16 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             at,
         )?;
         service::vouchers::approve(c, admin, &application.id, 5_000_000, at + Duration::days(2))?;
+        let application = apply(
+            c,
+            holder,
+            3_000_000,
+            "预约扫描电镜和液相色谱开展菌剂载体材料表征",
+            ServiceCategory::InstrumentSharing,
+            at,
+        )?;
+        let voucher = service::vouchers::approve(c, admin, &application.id, 3_000_000, at + Duration::days(2))?;
+        sharing = Some(voucher.code);
     }
     if let Some(waiting) = enterprises.get(2) {
         apply(
@@ -389,6 +409,106 @@ fn vouchers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], n
             ServiceCategory::TechnologyConsulting,
             now - Duration::days(3),
         )?;
+    }
+    Ok(sharing)
+}
+
+/// A demo booking: instrument, enterprise, days from now, hours, samples, paid by voucher,
+/// the provider's steps.
+type Planned = (usize, usize, i64, i64, Option<i32>, bool, &'static [crate::domain::instrument::BookingAction]);
+
+/// Shared instruments of the demo provider that opens its instruments (科技资源开放共享), with
+/// bookings by the demo enterprises in every state: completed and missed in the past, one
+/// paid by `enterprise2`'s instrument-sharing voucher, approved and requested ahead.
+fn instruments(
+    c: &mut AnyConnection,
+    owners: &[(OrgKind, Actor)],
+    sharing_voucher: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::domain::instrument::{BookingAction, InstrumentStatus};
+    use service::instruments::{BookingInput, InstrumentInput, StepInput};
+    let Some(provider) = owners.iter().find_map(|(kind, a)| {
+        let offers = a.org.as_ref().is_some_and(|o| o.service_categories.contains(&ServiceCategory::InstrumentSharing));
+        (*kind == OrgKind::ServiceProvider && offers).then_some(a)
+    }) else {
+        return Ok(());
+    };
+    let listed = now - Duration::days(60);
+    let catalogue = [
+        (
+            "场发射扫描电子显微镜",
+            "Gemini 560",
+            "电子显微镜",
+            Some(60_000),
+            Some(30_000),
+            "能谱仪（EDS）、离子溅射仪",
+            40,
+        ),
+        (
+            "高效液相色谱仪",
+            "Agilent 1260 Infinity II",
+            "色谱仪",
+            Some(25_000),
+            Some(12_000),
+            "二极管阵列检测器、自动进样器",
+            50,
+        ),
+        ("X 射线衍射仪", "D8 ADVANCE", "衍射仪", None, Some(20_000), "高温附件、薄膜附件", 40),
+    ];
+    let mut ids = Vec::new();
+    for (name, model, category, per_hour, per_sample, accessories, weekly) in catalogue {
+        let input = InstrumentInput {
+            name: name.to_owned(),
+            model: model.to_owned(),
+            category: category.to_owned(),
+            location: "南京市江宁区诚信大道 19 号检测大楼".to_owned(),
+            region: "江苏省".to_owned(),
+            description: format!("{name}（{model}）面向中小企业开放共享，可开具 CMA 检测报告；可使用科技创新券支付。"),
+            fee_per_hour_fen: per_hour,
+            fee_per_sample_fen: per_sample,
+            accessories: accessories.to_owned(),
+            open_hours: "工作日 9:00–17:00".to_owned(),
+            weekly_open_hours: weekly,
+            training_required: per_hour.is_some(),
+            status: InstrumentStatus::Active,
+        };
+        ids.push(service::instruments::create(c, provider, input, listed)?.id);
+    }
+    let enterprises = enterprises(owners);
+    let settings = crate::config::InstrumentSettings { no_show_limit: 0, no_show_window_days: 90 };
+    let plan: [Planned; 6] = [
+        (0, 0, -12, 3, None, false, &[BookingAction::Approve, BookingAction::Complete]),
+        (1, 2, -9, 2, Some(6), false, &[BookingAction::Approve, BookingAction::Complete]),
+        (0, 3, -5, 2, None, false, &[BookingAction::Approve, BookingAction::NoShow]),
+        (0, 1, 3, 2, None, true, &[BookingAction::Approve]),
+        (1, 0, 5, 4, None, false, &[]),
+        (2, 2, 7, 1, Some(4), false, &[BookingAction::Reject]),
+    ];
+    for (instrument, who, days, hours, samples, paid, steps) in plan {
+        let Some(booker) = enterprises.get(who) else { continue };
+        let starts = (now + Duration::days(days)).date_naive().and_hms_opt(1, 30, 0).unwrap_or_default().and_utc();
+        let booked_at = starts - Duration::days(3);
+        let input = BookingInput {
+            starts_at: starts,
+            ends_at: starts + Duration::hours(hours),
+            samples,
+            purpose: "新材料样品表征与成分分析".to_owned(),
+            voucher_code: sharing_voucher.filter(|_| paid).map(str::to_owned),
+        };
+        let booking = service::instruments::book(c, booker, &ids[instrument], &input, &settings, booked_at)?;
+        for (n, action) in steps.iter().enumerate() {
+            let at = if matches!(action, BookingAction::Approve | BookingAction::Reject) {
+                booked_at + Duration::hours(4)
+            } else {
+                starts + Duration::hours(hours + i64::try_from(n).unwrap_or(0))
+            };
+            let step = StepInput {
+                reason: (*action == BookingAction::Reject).then(|| "该时段仪器年度计量校准，请改约其他时间".to_owned()),
+                invoice_no: Some(format!("3201{:016}", n + 1)),
+            };
+            service::instruments::step(c, provider, &booking.id, *action, &step, at)?;
+        }
     }
     Ok(())
 }
@@ -534,7 +654,9 @@ pub fn describe(summary: &Summary) -> String {
     out.push_str(
         "voucher program open today for small, medium and micro enterprises: apply as \
          enterprise1@demo.techtransfer.cn (small); enterprise2 (micro) holds a voucher to redeem \
-         with a service provider; enterprise4 and enterprise8 are large and not eligible",
+         with a service provider and an instrument-sharing voucher paying for a booked microscope; \
+         enterprise4 and enterprise8 are large and not eligible; service-provider1 opens three \
+         shared instruments with bookings in every state",
     );
     if let Some(id) = &summary.freshness.insights_achievement {
         let _ = write!(out, "\ninsights: GET /api/v1/achievements/{id}/insights as university1");
@@ -604,6 +726,91 @@ fn connections(c: &mut AnyConnection, owners: &[(OrgKind, Actor)], at: DateTime<
             }
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// 技术经理人: the demo service providers' owners keep broker profiles; the first accepted
+/// connection has a broker who advises in its thread, and in the second the broker drafted a
+/// license contract with a commission, which both parties signed and the platform registered.
+fn brokers(c: &mut AnyConnection, admin: &Actor, owners: &[(OrgKind, Actor)], at: DateTime<Utc>) -> AppResult<()> {
+    use crate::db::connections::ConnectionRow;
+    use crate::db::schema::connections as k;
+    use crate::domain::broker::{Commission, Profile};
+
+    let profiles = [
+        (
+            vec![Field::NewEnergy, Field::NewMaterials],
+            "JSJL-2023-0318",
+            9,
+            "长期从事新能源与新材料领域的技术转移，促成高校专利许可与作价投资项目二十余项。",
+        ),
+        (
+            vec![Field::Biomedicine],
+            "JSJL-2024-0107",
+            6,
+            "医药领域技术经理人，熟悉创新药与医疗器械成果的许可谈判和技术合同认定登记。",
+        ),
+        (
+            vec![Field::AdvancedManufacturing, Field::AiSoftware],
+            "JSJL-2022-0529",
+            12,
+            "专注智能制造与工业软件成果转化，擅长中试熟化方案设计与收益分配方案。",
+        ),
+    ];
+    let providers: Vec<&Actor> =
+        owners.iter().filter(|(k, _)| *k == OrgKind::ServiceProvider).map(|(_, a)| a).collect();
+    let mut broker_ids = Vec::new();
+    for ((fields, certificate_no, years, bio), provider) in profiles.into_iter().zip(&providers) {
+        let profile =
+            Profile { fields, certificate_no: certificate_no.into(), years_of_practice: years, bio: bio.into() }
+                .validated()?;
+        let (saved, _) = service::brokers::save_profile(c, provider, profile, at)?;
+        broker_ids.push(((*provider).clone(), saved.row.id));
+    }
+    let accepted: Vec<ConnectionRow> =
+        k::table.filter(k::status.eq("accepted")).order((k::created_at, k::id)).limit(2).load(c)?;
+    let actor_of = |org_id: &str| owners.iter().map(|(_, a)| a).find(|a| a.is_member_of(org_id));
+    for (i, (row, (broker, broker_id))) in accepted.iter().zip(&broker_ids).enumerate() {
+        let (Some(requester), Some(owner)) = (actor_of(&row.requester_org_id), actor_of(&row.listing_org_id)) else {
+            continue;
+        };
+        let t = at + Duration::hours(i as i64 * 6);
+        let inviter = if i == 0 { requester } else { owner };
+        service::connections::invite_broker(c, inviter, &row.id, broker_id, t)?;
+        if i == 0 {
+            service::connections::post_message(
+                c,
+                broker,
+                &row.id,
+                "建议先签订保密协议并安排中试样品检测，再商定许可方式与费用。",
+                t + Duration::hours(1),
+            )?;
+            continue;
+        }
+        let amount_fen = 80_000_000;
+        let input = service::contracts::NewContractInput {
+            kind: crate::domain::contract::ContractKind::License,
+            title: "成果普通许可合同（技术经理人促成）".into(),
+            seller_org_id: row.listing_org_id.clone(),
+            buyer_org_id: row.requester_org_id.clone(),
+            achievement_id: Some(row.listing_id.clone()),
+            demand_id: None,
+            challenge_id: None,
+            connection_id: Some(row.id.clone()),
+            amount_fen,
+            payment_plan: vec![service::contracts::PlanItem {
+                due_date: (t + Duration::days(90)).date_naive(),
+                amount_fen,
+            }],
+            royalty_rate_bp: None,
+            commission: Some(Commission::Bp(800)),
+        };
+        let contract = service::contracts::create(c, broker, input, t + Duration::hours(2))?;
+        for party in [owner, requester] {
+            service::contracts::sign(c, party, &contract.row.id, t + Duration::hours(4))?;
+        }
+        service::contracts::register(c, admin, &contract.row.id, None, t + Duration::hours(8))?;
     }
     Ok(())
 }

@@ -27,10 +27,13 @@ pub enum ConnectionAction {
     Contract,
     /// Post a message in the thread.
     Message,
+    /// A party invites (or replaces) the connection's broker.
+    InviteBroker,
 }
 
 impl ConnectionAction {
-    pub const ALL: [ConnectionAction; 4] = [Self::Accept, Self::Decline, Self::Contract, Self::Message];
+    pub const ALL: [ConnectionAction; 5] =
+        [Self::Accept, Self::Decline, Self::Contract, Self::Message, Self::InviteBroker];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +41,7 @@ impl ConnectionAction {
             Self::Decline => "decline",
             Self::Contract => "contract",
             Self::Message => "message",
+            Self::InviteBroker => "invite_broker",
         }
     }
 }
@@ -57,7 +61,7 @@ pub fn apply(from: ConnectionStatus, action: ConnectionAction) -> Result<Connect
         (S::Requested, A::Accept) => Ok(S::Accepted),
         (S::Requested, A::Decline) => Ok(S::Declined),
         (S::Accepted, A::Contract) => Ok(S::Contracted),
-        (S::Requested | S::Accepted, A::Message) => Ok(from),
+        (S::Requested | S::Accepted, A::Message | A::InviteBroker) => Ok(from),
         _ => Err(DomainError::transition("connection", from.as_str(), action.as_str())),
     }
 }
@@ -78,6 +82,8 @@ mod tests {
                     (S::Accepted, A::Contract) => Some(S::Contracted),
                     (S::Requested, A::Message) => Some(S::Requested),
                     (S::Accepted, A::Message) => Some(S::Accepted),
+                    (S::Requested, A::InviteBroker) => Some(S::Requested),
+                    (S::Accepted, A::InviteBroker) => Some(S::Accepted),
                     _ => None,
                 };
                 assert_eq!(apply(from, action).ok(), expected, "{from} {action:?}");

@@ -124,17 +124,25 @@ pub struct Share {
     pub amount_fen: i64,
 }
 
-/// Validates an income split and computes everyone's amount: the inventors' pool is
-/// `net × inventor_share_bp`, split by `share_bp` so the parts add up to the pool exactly.
+/// Validates an income split and computes everyone's amount. A broker's commission is a
+/// cost of the transaction: it is taken out of the net income first, and the inventors' pool
+/// is `(net − commission) × inventor_share_bp` (the legal minimum applies to that base),
+/// split by `share_bp` so the parts add up to the pool exactly.
 pub fn distribute(
     kind: ContractKind,
     net_income_fen: i64,
+    broker_commission_fen: i64,
     inventor_share_bp: i32,
     min_share_bp: i32,
     beneficiaries: &[Share],
 ) -> Result<(i64, Vec<Share>), DomainError> {
     let mut v = Validator::new();
     v.check(net_income_fen >= 0, "net_income_fen", Rule::NonNegative);
+    v.check(
+        broker_commission_fen <= net_income_fen,
+        "net_income_fen",
+        Message::rule(Rule::CommissionExceedsIncome).arg("commission", broker_commission_fen),
+    );
     v.check((0..=10_000).contains(&inventor_share_bp), "inventor_share_bp", Message::between(0, 10000));
     v.check(!beneficiaries.is_empty(), "beneficiaries", Rule::BeneficiariesRequired);
     v.check(beneficiaries.iter().all(|b| !b.name.trim().is_empty()), "beneficiaries", Rule::BeneficiaryNames);
@@ -150,7 +158,8 @@ pub fn distribute(
         err.errors.insert("inventor_share_bp".into(), vec![Message::rule(Rule::AtLeast).arg("min", min_share_bp)]);
         return Err(err);
     }
-    let pool = super::money::mul_bp_floor(net_income_fen, inventor_share_bp);
+    let base = net_income_fen.saturating_sub(broker_commission_fen.max(0));
+    let pool = super::money::mul_bp_floor(base, inventor_share_bp);
     let shares: Vec<i32> = beneficiaries.iter().map(|b| b.share_bp).collect();
     let amounts = split_by_bp(pool, &shares);
     let out = beneficiaries
@@ -194,18 +203,31 @@ mod tests {
     #[test]
     fn distribution_follows_the_law_and_adds_up() {
         let b = |n: &str, bp: i32| Share { name: n.into(), share_bp: bp, amount_fen: 0 };
-        let (pool, parts) = distribute(ContractKind::Transfer, 1_000_001, 7000, 5000, &[b("张", 6000), b("李", 4000)])
-            .unwrap_or_default();
+        let (pool, parts) =
+            distribute(ContractKind::Transfer, 1_000_001, 0, 7000, 5000, &[b("张", 6000), b("李", 4000)])
+                .unwrap_or_default();
         assert_eq!(pool, 700_000);
         assert_eq!(parts.iter().map(|p| p.amount_fen).sum::<i64>(), pool);
-        let low = distribute(ContractKind::License, 100, 4999, 5000, &[b("张", 10_000)]);
+        let low = distribute(ContractKind::License, 100, 0, 4999, 5000, &[b("张", 10_000)]);
         assert_eq!(low.err().map(|e| e.code), Some(ErrorCode::InventorShareTooLow));
         assert!(
-            distribute(ContractKind::Service, 100, 1000, 5000, &[b("张", 10_000)]).is_ok(),
+            distribute(ContractKind::Service, 100, 0, 1000, 5000, &[b("张", 10_000)]).is_ok(),
             "services are not bound by Art. 45"
         );
-        let bad_sum = distribute(ContractKind::Transfer, 100, 6000, 5000, &[b("张", 6000)]);
+        let bad_sum = distribute(ContractKind::Transfer, 100, 0, 6000, 5000, &[b("张", 6000)]);
         assert_eq!(bad_sum.err().map(|e| e.code), Some(ErrorCode::ValidationFailed));
+    }
+
+    #[test]
+    fn a_broker_commission_comes_out_before_the_inventors_share() {
+        let b = |n: &str, bp: i32| Share { name: n.into(), share_bp: bp, amount_fen: 0 };
+        let (pool, _) =
+            distribute(ContractKind::Transfer, 1_000_000, 100_000, 5000, 5000, &[b("张", 10_000)]).unwrap_or_default();
+        assert_eq!(pool, 450_000, "half of what remains after the commission");
+        let too_much = distribute(ContractKind::Transfer, 1_000, 1_001, 5000, 5000, &[b("张", 10_000)]);
+        assert_eq!(too_much.err().map(|e| e.code), Some(ErrorCode::ValidationFailed));
+        let low = distribute(ContractKind::Transfer, 1_000_000, 100_000, 4999, 5000, &[b("张", 10_000)]);
+        assert_eq!(low.err().map(|e| e.code), Some(ErrorCode::InventorShareTooLow), "the legal minimum still holds");
     }
 
     #[test]

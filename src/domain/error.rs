@@ -64,6 +64,8 @@ error_codes! {
     IdempotencyKeyReused = "idempotency_key_reused", 409, "Idempotency key reused with a different request";
     DuplicateAccessRequest = "duplicate_access_request", 409, "The organization already has a live access request";
     NdaVersionMismatch = "nda_version_mismatch", 409, "The NDA accepted is not the one offered";
+    SlotTaken = "slot_taken", 409, "The instrument is already booked for that time";
+    BookingSuspended = "booking_suspended", 403, "Booking rights suspended after repeated no-shows";
     PayloadTooLarge = "payload_too_large", 413, "Payload too large";
     FileTooLarge = "file_too_large", 413, "File larger than its purpose allows";
     UnsupportedMediaType = "unsupported_media_type", 415, "Unsupported media type";
@@ -313,6 +315,35 @@ rules! {
     AccessRequesterOnly = "access-requester-only";
     AccessOwnerOnly = "access-owner-only";
     NdaMismatch = "nda-mismatch";
+    // brokers (技术经理人)
+    BrokerServiceProvider = "broker-service-provider";
+    BrokerFieldsRequired = "broker-fields-required";
+    BrokerUnknown = "broker-unknown";
+    BrokerProfileBusy = "broker-profile-busy";
+    BrokerInviters = "broker-inviters";
+    BrokerIsParty = "broker-is-party";
+    CommissionOneOf = "commission-one-of";
+    CommissionWithinAmount = "commission-within-amount";
+    CommissionNeedsBroker = "commission-needs-broker";
+    CommissionExceedsIncome = "commission-exceeds-income";
+    // shared instruments
+    InstrumentListers = "instrument-listers";
+    InstrumentFee = "instrument-fee";
+    InstrumentOwnerOnly = "instrument-owner-only";
+    InstrumentInactive = "instrument-inactive";
+    OwnInstrument = "own-instrument";
+    BookingInFuture = "booking-in-future";
+    BookingEndsAfterStart = "booking-ends-after-start";
+    BookingTooLong = "booking-too-long";
+    BookingTiming = "booking-timing";
+    BookingFeeBasis = "booking-fee-basis";
+    BookingRightsSuspended = "booking-rights-suspended";
+    BookingParties = "booking-parties";
+    SlotOverlap = "slot-overlap";
+    VoucherHolderBooks = "voucher-holder-books";
+    VoucherForInstruments = "voucher-for-instruments";
+    InvoiceForVoucher = "invoice-for-voucher";
+    UsagePeriod = "usage-period";
     // listing freshness and insights
     InsightsOwnerOnly = "insights-owner-only";
 }

@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod audit;
+pub mod broker;
 pub mod challenge;
 pub mod connection;
 pub mod contract;
 pub mod error;
+pub mod instrument;
 pub mod integrity;
 pub mod labels;
 pub mod links;

@@ -32,6 +32,8 @@ code-voucher-not-active = Voucher is not active
 code-idempotency-key-reused = Idempotency key reused with a different request
 code-duplicate-access-request = The organization already has a live access request
 code-nda-version-mismatch = The NDA accepted is not the one offered
+code-slot-taken = The instrument is already booked for that time
+code-booking-suspended = Booking rights suspended after repeated no-shows
 code-payload-too-large = Payload too large
 code-file-too-large = File larger than its purpose allows
 code-unsupported-media-type = Unsupported media type
@@ -275,6 +277,24 @@ access-requester-only = only the requesting organization may accept_nda this req
 access-owner-only = only the owning organization may { $action } this request
 nda-mismatch = the NDA accepted is not the text offered; read the request again and accept its nda_sha256
 
+# shared instruments
+instrument-listers = Only members of a verified service provider list shared instruments
+instrument-fee = Give at least one of the fee per hour and the fee per sample
+instrument-owner-only = Only the instrument's organization may { $action } this booking
+instrument-inactive = The instrument is not open for bookings
+own-instrument = An organization does not book its own instrument
+booking-in-future = The booking must start in the future
+booking-ends-after-start = The booking must end after it starts
+booking-too-long = A booking lasts at most { $hours } hours
+booking-timing = This booking cannot { $action } now: cancel before it starts, complete or mark a no-show after it starts
+booking-fee-basis = The instrument does not charge that way: send samples for a per-sample fee, leave them out for an hourly fee
+booking-rights-suspended = Your organization missed { $count } bookings in the last { $days } days; booking is suspended
+booking-parties = Only the booking organization or the instrument's organization may cancel a booking
+slot-overlap = The instrument is already booked from { $from } to { $to }
+voucher-holder-books = The voucher belongs to another organization; only its holder may use it
+voucher-for-instruments = The voucher pays for { $service }, not instrument sharing
+invoice-for-voucher = A booking paid by voucher needs an invoice number on completion
+usage-period = The period spans at most { $days } days
 ## Type names
 
 word-integer = an integer
@@ -311,6 +331,8 @@ noun-member = member
 noun-subscription = subscription
 noun-notification = notification
 noun-message = message
+noun-instrument = instrument
+noun-booking = booking
 
 ## States and actions
 
@@ -393,6 +415,24 @@ word-technology-transfer = technology_transfer
 word-pilot-production = pilot_production
 word-ip-services = ip_services
 word-instrument-sharing = instrument_sharing
+
+## Brokers (技术经理人)
+
+broker-service-provider = only members of a verified service-provider organization can keep a broker profile
+broker-fields-required = choose at least one field of expertise
+broker-unknown = no such broker, or the profile is no longer active
+broker-profile-busy = another request is saving your broker profile; try again
+broker-inviters = only members of the connection's two organizations can invite a broker
+broker-is-party = the broker cannot be a member of either organization of the connection
+commission-one-of = give at most one of commission_fen and commission_bp
+commission-within-amount = the commission cannot exceed the contract amount
+commission-needs-broker = only a contract from a connection with an invited broker can carry a commission
+commission-exceeds-income = the net income does not cover the broker's commission of { $commission } fen
+noun-broker = broker
+word-invite-broker = invite a broker
+word-no-show = no-show
+word-complete = complete
+word-inactive = inactive
 
 ## Listing freshness and insights
 insights-owner-only = only the owning organization and administrators see a listing's insights

@@ -32,6 +32,8 @@ code-voucher-not-active = 创新券不可用
 code-idempotency-key-reused = 幂等键已用于另一个请求
 code-duplicate-access-request = 该机构已有进行中的查阅申请
 code-nda-version-mismatch = 所签保密协议不是当前版本
+code-slot-taken = 该时段已被预约
+code-booking-suspended = 因多次爽约暂停预约资格
 code-payload-too-large = 请求体过大
 code-file-too-large = 文件超过该用途允许的大小
 code-unsupported-media-type = 不支持的内容类型
@@ -275,6 +277,24 @@ access-requester-only = 只有申请机构可以签署该申请的保密协议
 access-owner-only = 只有成果所属机构可以{ $action }该查阅申请
 nda-mismatch = 所签保密协议与提供的文本不一致，请重新读取申请并按其 nda_sha256 签署
 
+# 共享仪器
+instrument-listers = 只有已认证服务机构的成员可以发布共享仪器
+instrument-fee = 请至少填写按小时或按样品的收费标准之一
+instrument-owner-only = 只有仪器所属机构可以{ $action }该预约
+instrument-inactive = 该仪器已停止开放预约
+own-instrument = 本机构的仪器无需预约
+booking-in-future = 预约开始时间须晚于当前时间
+booking-ends-after-start = 结束时间须晚于开始时间
+booking-too-long = 单次预约不能超过 { $hours } 小时
+booking-timing = 该预约当前时间不能{ $action }：开始前才能取消，开始后才能确认完成或记为爽约
+booking-fee-basis = 该仪器不按此方式收费：按样品收费请填写 samples，按小时收费请不填
+booking-rights-suspended = 本机构近 { $days } 天内爽约 { $count } 次，暂停预约资格
+booking-parties = 只有预约机构或仪器所属机构可以取消预约
+slot-overlap = 该时段已被预约（{ $from } 至 { $to }）
+voucher-holder-books = 创新券属于其他机构，只能由持券企业使用
+voucher-for-instruments = 该创新券用于{ $service }，不能支付仪器共享费用
+invoice-for-voucher = 使用创新券的预约完成时须填写发票号
+usage-period = 统计期间不能超过 { $days } 天
 ## 类型名称
 
 word-integer = 整数
@@ -311,6 +331,8 @@ noun-member = 成员
 noun-subscription = 订阅
 noun-notification = 通知
 noun-message = 消息
+noun-instrument = 共享仪器
+noun-booking = 仪器预约
 
 ## 状态与操作
 
@@ -393,6 +415,24 @@ word-technology-transfer = 技术转移
 word-pilot-production = 中试熟化
 word-ip-services = 知识产权服务
 word-instrument-sharing = 大型仪器共享
+
+## 技术经理人（brokers）
+
+broker-service-provider = 只有已认证服务机构的成员可以登记技术经理人档案
+broker-fields-required = 至少选择一个擅长领域
+broker-unknown = 找不到该技术经理人，或其档案已失效
+broker-profile-busy = 另一个请求正在保存你的技术经理人档案，请重试
+broker-inviters = 只有对接双方机构的成员可以邀请技术经理人
+broker-is-party = 技术经理人不能是对接任一方机构的成员
+commission-one-of = commission_fen 与 commission_bp 至多给出其一
+commission-within-amount = 佣金不能超过合同金额
+commission-needs-broker = 只有经技术经理人促成的合同（关联已邀请技术经理人的对接）才能约定佣金
+commission-exceeds-income = 净收入不足以支付技术经理人佣金 { $commission } 分
+noun-broker = 技术经理人
+word-invite-broker = 邀请技术经理人
+word-no-show = 爽约
+word-complete = 确认完成
+word-inactive = 已停止开放
 
 ## Listing freshness and insights
 insights-owner-only = 只有所属机构和管理员可以查看该信息的洞察数据

@@ -69,11 +69,84 @@ fn details_of(c: &mut AnyConnection, rows: Vec<ConnectionRow>) -> AppResult<Vec<
         .collect()
 }
 
-/// Loads a connection the actor may see: a member of either organization, or an admin.
+fn is_party(actor: &Actor, row: &ConnectionRow) -> bool {
+    actor.is_member_of(&row.requester_org_id) || actor.is_member_of(&row.listing_org_id)
+}
+
+/// Loads a connection the actor may see: a member of either organization, its invited
+/// broker, or an admin.
 fn visible(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ConnectionRow> {
     let row = db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))?;
-    let party = actor.is_member_of(&row.requester_org_id) || actor.is_member_of(&row.listing_org_id);
-    if party || actor.is_admin() { Ok(row) } else { Err(AppError::not_found("connection")) }
+    if is_party(actor, &row) || actor.is_admin() || super::brokers::is_broker(c, actor, row.broker_id.as_deref())? {
+        Ok(row)
+    } else {
+        Err(AppError::not_found("connection"))
+    }
+}
+
+/// Either party invites a broker into a live connection, or replaces the one it has; the
+/// broker may not belong to either party.
+pub fn invite_broker(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    broker_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Details> {
+    let row = visible(c, actor, id)?;
+    if !is_party(actor, &row) {
+        return Err(AppError::forbidden(Rule::BrokerInviters));
+    }
+    actor.require_verified_org()?;
+    integrity::require_not_vetoed(c, actor, now)?;
+    let from = status_of(&row)?;
+    rules::apply(from, ConnectionAction::InviteBroker)?;
+    let broker = super::brokers::live(c, broker_id).map_err(|_| AppError::field("broker_id", Rule::BrokerUnknown))?.row;
+    if [&row.requester_org_id, &row.listing_org_id].contains(&&broker.org_id) {
+        return Err(DomainError::new(ErrorCode::ConflictOfInterest, Rule::BrokerIsParty).into());
+    }
+    if row.broker_id.as_deref() == Some(broker.id.as_str()) {
+        return details(c, row);
+    }
+    if !db::connections::set_broker(c, id, &broker.id, now)? {
+        return Err(
+            DomainError::transition("connection", from.as_str(), ConnectionAction::InviteBroker.as_str()).into()
+        );
+    }
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("connection.invite_broker", "connection", id)
+            .detail(serde_json::json!({ "broker_id": broker.id, "replaced": row.broker_id })),
+        now,
+    )?;
+    let updated = db::connections::find(c, id)?.ok_or_else(|| AppError::not_found("connection"))?;
+    let d = details(c, updated)?;
+    notify::send(
+        c,
+        Recipient::User(broker.user_id.clone()),
+        Notice::new(
+            "broker_invited",
+            format!("对接邀请：{}", d.listing_title),
+            format!("{} 与 {} 的对接邀请您作为技术经理人参与。", d.requester_org.name, d.listing_org.name),
+        )
+        .about("connection", id),
+        now,
+    )?;
+    let other = if actor.is_member_of(&row.requester_org_id) { &row.listing_org_id } else { &row.requester_org_id };
+    notify::send(
+        c,
+        Recipient::Org(other.clone()),
+        Notice::new(
+            "broker_invited",
+            format!("技术经理人加入对接：{}", d.listing_title),
+            "对方邀请了一位技术经理人参与本次对接。",
+        )
+        .about("connection", id)
+        .in_app_only(),
+        now,
+    )?;
+    Ok(d)
 }
 
 pub fn request(
@@ -210,6 +283,22 @@ pub fn list(
     Ok((details_of(c, rows)?, total))
 }
 
+/// The connections the actor is the invited broker of (none when its profile is not live).
+pub fn list_brokered(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    status: Option<ConnectionStatus>,
+    page: Page,
+) -> AppResult<(Vec<Details>, i64)> {
+    let Some(profile) = db::brokers::find_by_user(c, &actor.id)? else { return Ok((Vec::new(), 0)) };
+    if !super::brokers::is_broker(c, actor, Some(&profile.id))? {
+        return Ok((Vec::new(), 0));
+    }
+    let status = status.map(ConnectionStatus::as_str);
+    let (rows, total) = db::connections::list_brokered(c, &profile.id, status, page.offset(), page.limit())?;
+    Ok((details_of(c, rows)?, total))
+}
+
 pub fn post_message(
     c: &mut AnyConnection,
     actor: &Actor,
@@ -218,20 +307,31 @@ pub fn post_message(
     now: DateTime<Utc>,
 ) -> AppResult<MessageRow> {
     let row = visible(c, actor, id)?;
-    let Some(org_id) = actor.org_id().filter(|o| *o == row.requester_org_id || *o == row.listing_org_id) else {
+    let broker = super::brokers::is_broker(c, actor, row.broker_id.as_deref())?;
+    let writer = actor.org_id().filter(|o| broker || *o == row.requester_org_id || *o == row.listing_org_id);
+    let Some(org_id) = writer else {
         return Err(AppError::forbidden(Rule::ThreadWriters));
     };
     rules::apply(status_of(&row)?, ConnectionAction::Message)?;
     let message_id = db::connections::add_message(c, id, &actor.id, org_id, body, now)?;
-    let other = if org_id == row.requester_org_id { &row.listing_org_id } else { &row.requester_org_id };
-    notify::send(
-        c,
-        Recipient::Org(other.clone()),
-        Notice::new("connection_message", "对接消息", body.chars().take(200).collect::<String>())
-            .about("connection", id)
-            .in_app_only(),
-        now,
-    )?;
+    // The other side hears of it; a broker's message goes to both parties.
+    let mut readers = Vec::with_capacity(2);
+    if org_id != row.requester_org_id {
+        readers.push(row.requester_org_id.clone());
+    }
+    if org_id != row.listing_org_id {
+        readers.push(row.listing_org_id.clone());
+    }
+    for reader in readers {
+        notify::send(
+            c,
+            Recipient::Org(reader),
+            Notice::new("connection_message", "对接消息", body.chars().take(200).collect::<String>())
+                .about("connection", id)
+                .in_app_only(),
+            now,
+        )?;
+    }
     db::connections::find_message(c, &message_id)?.ok_or_else(|| AppError::not_found("message"))
 }
 

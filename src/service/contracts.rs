@@ -6,9 +6,11 @@ use crate::domain::error::{Message, Rule};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::config::ContractSettings;
+use crate::db::brokers::BrokerRow;
 use crate::db::contracts::{ContractRow, DistributionRow, NewContract, PaymentRow, PlanRow, ReportRow};
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
+use crate::domain::broker::Commission;
 use crate::domain::challenge::BidStatus;
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::contract::{self as rules, ContractAction, ContractKind, ContractStatus, Share, Stage};
@@ -39,6 +41,8 @@ pub struct NewContractInput {
     pub amount_fen: i64,
     pub payment_plan: Vec<PlanItem>,
     pub royalty_rate_bp: Option<i32>,
+    /// The broker's commission; only for a contract from a connection with a broker.
+    pub commission: Option<Commission>,
 }
 
 /// A contract with everything its view shows.
@@ -88,10 +92,15 @@ fn is_party(actor: &Actor, row: &ContractRow) -> bool {
     actor.is_member_of(&row.seller_org_id) || actor.is_member_of(&row.buyer_org_id)
 }
 
-/// The parties and admins see a contract; everyone else gets 404.
+/// The parties, the broker who brought it about and admins see a contract; everyone else
+/// gets 404.
 fn visible(c: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ContractRow> {
     let row = db::contracts::find(c, id)?.ok_or_else(|| AppError::not_found("contract"))?;
-    if is_party(actor, &row) || actor.is_admin() { Ok(row) } else { Err(AppError::not_found("contract")) }
+    if is_party(actor, &row) || actor.is_admin() || super::brokers::is_broker(c, actor, row.broker_id.as_deref())? {
+        Ok(row)
+    } else {
+        Err(AppError::not_found("contract"))
+    }
 }
 
 /// A party's view of the contract, for a change: the contract row is locked first (lock
@@ -147,11 +156,25 @@ fn check_links(c: &mut AnyConnection, input: &NewContractInput) -> AppResult<Opt
     Ok(bid_id)
 }
 
+/// The broker of the connection a new contract comes from, if it has one.
+fn broker_of(c: &mut AnyConnection, input: &NewContractInput) -> AppResult<Option<BrokerRow>> {
+    let Some(id) = &input.connection_id else { return Ok(None) };
+    let Some(broker_id) = db::connections::find(c, id)?.and_then(|conn| conn.broker_id) else { return Ok(None) };
+    db::brokers::find(c, &broker_id)
+}
+
 pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now: DateTime<Utc>) -> AppResult<Details> {
     let org = actor.require_verified_org()?;
     integrity::require_not_vetoed(c, actor, now)?;
-    if org.id != input.seller_org_id && org.id != input.buyer_org_id {
+    let broker = broker_of(c, &input)?;
+    let drafted_by_broker = super::brokers::is_broker(c, actor, broker.as_ref().map(|b| b.id.as_str()))?;
+    if org.id != input.seller_org_id && org.id != input.buyer_org_id && !drafted_by_broker {
         return Err(AppError::forbidden(Rule::DraftAsParty));
+    }
+    if input.commission.is_some() && broker.is_none() {
+        let field =
+            if matches!(input.commission, Some(Commission::Bp(_))) { "commission_bp" } else { "commission_fen" };
+        return Err(AppError::field(field, Rule::CommissionNeedsBroker));
     }
     let mut v = Validator::new();
     v.check(input.seller_org_id != input.buyer_org_id, "buyer_org_id", Rule::DistinctParties);
@@ -160,9 +183,13 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
         v.check(ok, field, Rule::VerifiedOrganization);
     }
     v.finish()?;
-    let other = if org.id == input.seller_org_id { &input.buyer_org_id } else { &input.seller_org_id };
-    if integrity::org_vetoed(c, other, now)? {
-        return Err(DomainError::new(ErrorCode::IntegrityVeto, Rule::OtherPartyVetoed).into());
+    // The parties other than the drafter's organization (both, when a broker drafts).
+    let others: Vec<String> =
+        [&input.seller_org_id, &input.buyer_org_id].into_iter().filter(|o| **o != org.id).cloned().collect();
+    for other in &others {
+        if integrity::org_vetoed(c, other, now)? {
+            return Err(DomainError::new(ErrorCode::IntegrityVeto, Rule::OtherPartyVetoed).into());
+        }
     }
     let bid_id = check_links(c, &input)?;
     let id = new_id();
@@ -185,6 +212,16 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
             status: ContractStatus::Draft.as_str(),
             created_at: to_db(now),
             updated_at: to_db(now),
+            broker_id: broker.as_ref().map(|b| b.id.as_str()),
+            broker_org_id: broker.as_ref().map(|b| b.org_id.as_str()),
+            commission_fen: match input.commission {
+                Some(Commission::Fen(fen)) => Some(fen),
+                _ => None,
+            },
+            commission_bp: match input.commission {
+                Some(Commission::Bp(bp)) => Some(bp),
+                _ => None,
+            },
         },
     )?;
     for (i, item) in input.payment_plan.iter().enumerate() {
@@ -196,22 +233,27 @@ pub fn create(c: &mut AnyConnection, actor: &Actor, input: NewContractInput, now
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("contract.create", "contract", &id)
-            .status(None, "draft")
-            .detail(serde_json::json!({ "kind": input.kind.as_str(), "amount_fen": input.amount_fen })),
+        Change::new("contract.create", "contract", &id).status(None, "draft").detail(serde_json::json!({
+            "kind": input.kind.as_str(),
+            "amount_fen": input.amount_fen,
+            "broker_id": broker.as_ref().map(|b| &b.id),
+            "commission_fen": input.commission.map(|k| k.due(input.amount_fen)),
+        })),
         now,
     )?;
-    notify::send(
-        c,
-        Recipient::Org(other.clone()),
-        Notice::new(
-            "contract_awaiting_signature",
-            format!("待签署合同：{}", input.title),
-            format!("{} 起草了一份{}合同，等待贵方签署。", org.name, input.kind.chinese()),
-        )
-        .about("contract", &id),
-        now,
-    )?;
+    for other in others {
+        notify::send(
+            c,
+            Recipient::Org(other),
+            Notice::new(
+                "contract_awaiting_signature",
+                format!("待签署合同：{}", input.title),
+                format!("{} 起草了一份{}合同，等待贵方签署。", org.name, input.kind.chinese()),
+            )
+            .about("contract", &id),
+            now,
+        )?;
+    }
     reload(c, &id)
 }
 
@@ -454,9 +496,12 @@ pub fn distribute(
     if !matches!(status, ContractStatus::Registered | ContractStatus::Performing | ContractStatus::Completed) {
         return Err(DomainError::transition("contract", status.as_str(), "distribute_revenue").into());
     }
+    let commission =
+        Commission::from_columns(row.commission_fen, row.commission_bp).map_or(0, |k| k.due(row.amount_fen));
     let (pool, shares) = rules::distribute(
         kind_of(&row)?,
         net_income_fen,
+        commission,
         inventor_share_bp,
         settings.inventor_min_share_bp,
         beneficiaries,
@@ -472,13 +517,18 @@ pub fn distribute(
             beneficiaries: serde_json::to_string(&shares).map_err(AppError::internal)?,
             recorded_by: actor.id.clone(),
             created_at: to_db(now),
+            broker_commission_fen: commission,
         },
     )?;
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("contract.revenue_distribution", "contract", id)
-            .detail(serde_json::json!({ "net_income_fen": net_income_fen, "inventor_share_bp": inventor_share_bp, "inventor_pool_fen": pool })),
+        Change::new("contract.revenue_distribution", "contract", id).detail(serde_json::json!({
+            "net_income_fen": net_income_fen,
+            "broker_commission_fen": commission,
+            "inventor_share_bp": inventor_share_bp,
+            "inventor_pool_fen": pool,
+        })),
         now,
     )?;
     reload(c, id)

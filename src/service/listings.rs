@@ -94,7 +94,19 @@ pub fn visible(row: &ListingRow, actor: Option<&Actor>) -> bool {
 
 pub fn get(c: &mut AnyConnection, actor: Option<&Actor>, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
     let row = load(c, kind, id)?;
-    if visible(&row, actor) { Ok(row) } else { Err(AppError::not_found(kind.noun())) }
+    if visible_to(c, &row, actor)? { Ok(row) } else { Err(AppError::not_found(kind.noun())) }
+}
+
+/// [`visible`], and a broker invited to a connection about the listing sees it as the
+/// parties do.
+fn visible_to(c: &mut AnyConnection, row: &ListingRow, actor: Option<&Actor>) -> AppResult<bool> {
+    if visible(row, actor) {
+        return Ok(true);
+    }
+    match actor {
+        Some(actor) => super::brokers::invited_about_listing(c, actor, &row.id),
+        None => Ok(false),
+    }
 }
 
 /// [`get`] and whether the listing has public attachments (see
@@ -107,7 +119,7 @@ pub fn get_noting_attachments(
 ) -> AppResult<(ListingRow, bool)> {
     let (row, attachments) =
         db::listings::find_noting_attachments(c, kind.as_str(), id)?.ok_or_else(|| AppError::not_found(kind.noun()))?;
-    if visible(&row, actor) { Ok((row, attachments)) } else { Err(AppError::not_found(kind.noun())) }
+    if visible_to(c, &row, actor)? { Ok((row, attachments)) } else { Err(AppError::not_found(kind.noun())) }
 }
 
 /// Loads a listing the actor's organization owns: 404 when they cannot even see it, 403

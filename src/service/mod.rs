@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod brokers;
 pub mod challenges;
 pub mod connections;
 pub mod contracts;
@@ -12,6 +13,7 @@ pub mod export;
 pub mod files;
 pub mod freshness;
 pub mod insights;
+pub mod instruments;
 pub mod integrity;
 pub mod listings;
 pub mod match_events;

@@ -136,6 +136,20 @@ pub struct FunnelStep {
     pub conversion_from_previous: Option<f64>,
 }
 
+/// 技术经理人 at work.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BrokerStats {
+    /// Broker profiles saved (live or not).
+    pub profiles: i64,
+    /// Connections a party invited a broker to.
+    pub connections_with_broker: i64,
+    /// Contracts drafted from such connections, in any status.
+    pub contracts_with_broker: i64,
+    /// 技术交易额 of brokered contracts that reached `registered` or later: their registered
+    /// amount (else their amount), for `registered`, `performing` and `completed` contracts.
+    pub brokered_amount_fen: i64,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub organizations: BTreeMap<String, i64>,
@@ -145,6 +159,7 @@ pub struct Stats {
     pub contracts: ContractStats,
     pub vouchers: Vec<ProgramUse>,
     pub challenges: ChallengeStats,
+    pub brokers: BrokerStats,
     /// Published listings → matched → connections requested → accepted → contracts signed
     /// → registered.
     pub funnel: Vec<FunnelStep>,
@@ -270,6 +285,17 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
         funnel.push(FunnelStep { stage: stage.to_owned(), count, conversion_from_previous });
     }
 
+    let brokers = BrokerStats {
+        profiles: single(c, "SELECT COUNT(*) AS n FROM broker_profiles")?,
+        connections_with_broker: single(c, "SELECT COUNT(*) AS n FROM connections WHERE broker_id IS NOT NULL")?,
+        contracts_with_broker: single(c, "SELECT COUNT(*) AS n FROM contracts WHERE broker_id IS NOT NULL")?,
+        brokered_amount_fen: single_money(
+            c,
+            "COALESCE(registered_amount_fen, amount_fen)",
+            "FROM contracts WHERE broker_id IS NOT NULL AND status IN ('registered', 'performing', 'completed')",
+        )?,
+    };
+
     Ok(Stats {
         organizations: groups(
             c,
@@ -281,6 +307,7 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
         contracts,
         vouchers,
         challenges,
+        brokers,
         funnel,
     })
 }

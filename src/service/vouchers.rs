@@ -24,7 +24,7 @@ use crate::jobs::{self, Job};
 
 use super::audit::{self, Change};
 use super::notify::{self, Notice, Recipient};
-use super::{Actor, Page, integrity, new_id};
+use super::{Actor, ActorOrg, Page, integrity, new_id};
 
 #[derive(Clone)]
 pub struct NewProgramInput {
@@ -95,7 +95,7 @@ pub fn create_program(
 /// voucher → redemption (see `db::lock`). Flows whose first lock already is the program
 /// (approval: the guarded budget update) or that never reach it (redeem: the voucher's
 /// guarded reservation; confirm; rejecting an application) take no extra lock.
-fn lock_program(c: &mut AnyConnection, id: &str) -> AppResult<()> {
+pub(crate) fn lock_program(c: &mut AnyConnection, id: &str) -> AppResult<()> {
     db::lock::lock(c, db::lock::Root::VoucherProgram, id)?;
     Ok(())
 }
@@ -382,39 +382,69 @@ pub fn redeem(
         return Err(AppError::forbidden(Rule::ProvidersRedeem));
     }
     integrity::require_not_vetoed(c, actor, now)?;
-    let mut v = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
+    let v = db::vouchers::find_voucher_by_code(c, input.voucher_code.trim())?
         .ok_or_else(|| AppError::not_found("voucher"))?;
     if !org.service_categories.iter().any(|s| s.as_str() == v.service_category) {
         return Err(AppError::forbidden(Message::rule(Rule::ServiceNotOffered).word("service", &v.service_category)));
     }
     let p = program(c, &v.program_id)?;
     rules::check_settlement(p.settle_by, now)?;
-    // The guarded reservation can lose a race with another redemption of the same voucher
-    // (PostgreSQL, read committed): re-read the balance and reserve what is left.
+    let (v, amount) = reserve(c, v, &p, input.service_fee_fen, now)?;
+    let id = new_id();
+    let r = open_redemption(c, actor, org, &v, &id, input, amount, now)?;
+    db::vouchers::add_ledger(c, &p.id, &v.id, Some(&id), LedgerKind::Reserve.as_str(), amount, now)?;
+    Ok(r)
+}
+
+/// Reserves the covered share of `fee_fen` on a voucher: `coverage_ratio_bp` of the fee, at
+/// most the balance. The guarded reservation can lose a race with another reservation of the
+/// same voucher (PostgreSQL, read committed): it re-reads the balance and reserves what is left.
+/// Returns the voucher as it was read last and the amount reserved.
+pub(crate) fn reserve(
+    c: &mut AnyConnection,
+    mut v: VoucherRow,
+    p: &ProgramRow,
+    fee_fen: i64,
+    now: DateTime<Utc>,
+) -> AppResult<(VoucherRow, i64)> {
     let mut attempts = 0;
-    let amount = loop {
+    loop {
         let status = VoucherStatus::parse(&v.status).ok_or_else(|| super::corrupt("voucher status", &v.status))?;
         rules::check_redeemable(status, from_db(v.expires_at), now)?;
-        let amount = rules::redemption_amount(input.service_fee_fen, p.coverage_ratio_bp, v.balance_fen);
+        let amount = rules::redemption_amount(fee_fen, p.coverage_ratio_bp, v.balance_fen);
         if amount <= 0 {
             return Err(AppError::field("service_fee_fen", Rule::FeeTooSmall));
         }
         if db::vouchers::voucher_reserve(c, &v.id, amount, now)? {
-            break amount;
+            return Ok((v, amount));
         }
         attempts += 1;
         if attempts >= 5 {
             return Err(DomainError::new(ErrorCode::Conflict, Rule::VoucherBusy).into());
         }
         v = voucher(c, &v.id)?;
-    };
-    let id = new_id();
+    }
+}
+
+/// Records a redemption of `amount`, already reserved on `v`, by the provider `org`, and asks
+/// the holder to confirm it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open_redemption(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    org: &ActorOrg,
+    v: &VoucherRow,
+    id: &str,
+    input: &RedemptionInput,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> AppResult<RedemptionRow> {
     db::vouchers::insert_redemption(
         c,
         &NewRedemption {
-            id: &id,
+            id,
             voucher_id: &v.id,
-            program_id: &p.id,
+            program_id: &v.program_id,
             provider_org_id: &org.id,
             created_by: &actor.id,
             service_fee_fen: input.service_fee_fen,
@@ -425,11 +455,10 @@ pub fn redeem(
             created_at: to_db(now),
         },
     )?;
-    db::vouchers::add_ledger(c, &p.id, &v.id, Some(&id), LedgerKind::Reserve.as_str(), amount, now)?;
     audit::record(
         c,
         Some(&actor.id),
-        Change::new("voucher_redemption.create", "voucher_redemption", &id)
+        Change::new("voucher_redemption.create", "voucher_redemption", id)
             .status(None, "pending_confirmation")
             .detail(serde_json::json!({ "voucher_id": v.id, "amount_fen": amount })),
         now,
@@ -442,10 +471,10 @@ pub fn redeem(
             "创新券兑付待确认",
             format!("{} 申请使用创新券 {} 支付 {} 元服务费，请确认已接受服务。", org.name, v.code, yuan(amount)),
         )
-        .about("voucher_redemption", &id),
+        .about("voucher_redemption", id),
         now,
     )?;
-    redemption(c, &id)
+    redemption(c, id)
 }
 
 fn redemption(c: &mut AnyConnection, id: &str) -> AppResult<RedemptionRow> {
@@ -564,30 +593,36 @@ pub fn reject_redemption(
 }
 
 fn release_reservation(c: &mut AnyConnection, r: &RedemptionRow, now: DateTime<Utc>) -> AppResult<()> {
-    let v = voucher(c, &r.voucher_id)?;
+    release(c, &r.voucher_id, Some(&r.id), r.amount_fen, now)
+}
+
+/// Gives a reservation of `amount` back: to the voucher's balance, or, if the voucher has
+/// closed meanwhile, to its program. `redemption_id` names the redemption that held it
+/// (None for a reservation held by an instrument booking). Callers hold the program's lock.
+pub(crate) fn release(
+    c: &mut AnyConnection,
+    voucher_id: &str,
+    redemption_id: Option<&str>,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let v = voucher(c, voucher_id)?;
     let status = VoucherStatus::parse(&v.status).ok_or_else(|| super::corrupt("voucher status", &v.status))?;
-    db::vouchers::add_ledger(c, &r.program_id, &v.id, Some(&r.id), LedgerKind::Release.as_str(), r.amount_fen, now)?;
+    db::vouchers::add_ledger(c, &v.program_id, &v.id, redemption_id, LedgerKind::Release.as_str(), amount, now)?;
+    let short = || AppError::internal(anyhow::anyhow!("voucher {} reserved less than {amount} to release", v.id));
     match status {
         VoucherStatus::Active | VoucherStatus::Exhausted => {
-            if !db::vouchers::voucher_release(c, &v.id, r.amount_fen)? {
-                return Err(AppError::internal(anyhow::anyhow!(
-                    "voucher {} reserved less than redemption {}",
-                    v.id,
-                    r.id
-                )));
+            if !db::vouchers::voucher_release(c, &v.id, amount)? {
+                return Err(short());
             }
         }
         closed => {
             // The voucher has expired or been revoked: the money goes home to the program.
-            if !db::vouchers::voucher_return_reserved(c, &v.id, r.amount_fen)? {
-                return Err(AppError::internal(anyhow::anyhow!(
-                    "voucher {} reserved less than redemption {}",
-                    v.id,
-                    r.id
-                )));
+            if !db::vouchers::voucher_return_reserved(c, &v.id, amount)? {
+                return Err(short());
             }
             let kind = if closed == VoucherStatus::Revoked { LedgerKind::Revoke } else { LedgerKind::Expire };
-            give_back(c, &v, r.amount_fen, kind, now)?;
+            give_back(c, &v, amount, kind, now)?;
         }
     }
     Ok(())

@@ -516,20 +516,36 @@ impl TestApp {
 
     /// A user who owns a new organization of `kind`, still `pending`.
     pub async fn pending_member(&self, kind: &str) -> TestUser {
+        self.pending_member_with(Self::org_body(kind)).await
+    }
+
+    async fn pending_member_with(&self, org_body: serde_json::Value) -> TestUser {
         let mut user = self.user().await;
-        let org = self.post("/organizations", user.t(), &Self::org_body(kind)).await.expect(201);
+        let org = self.post("/organizations", user.t(), &org_body).await.expect(201);
         user.org_id = Some(org["id"].as_str().unwrap().to_owned());
         user
     }
 
     /// A user who owns a new, verified organization of `kind`.
     pub async fn member(&self, kind: &str) -> TestUser {
-        let user = self.pending_member(kind).await;
+        self.member_with(Self::org_body(kind)).await
+    }
+
+    /// A user who owns a new, verified organization registered with `org_body`.
+    pub async fn member_with(&self, org_body: serde_json::Value) -> TestUser {
+        let user = self.pending_member_with(org_body).await;
         let admin = self.admin().await;
         self.post(&format!("/admin/organizations/{}/verify", user.org()), admin.t(), &serde_json::json!({}))
             .await
             .expect(200);
         user
+    }
+
+    /// A verified service provider that also opens instruments (科技资源开放共享).
+    pub async fn instrument_provider(&self) -> TestUser {
+        let mut body = Self::org_body("service_provider");
+        body["service_categories"] = serde_json::json!(["inspection_testing", "instrument_sharing"]);
+        self.member_with(body).await
     }
 
     /// Confirms the user's email with the token from the verification email.

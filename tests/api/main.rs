@@ -5,12 +5,14 @@
 
 mod abuse;
 mod accounts;
+mod brokers;
 mod challenges;
 mod connections;
 mod contracts;
 mod files;
 mod freshness;
 mod helpers;
+mod instruments;
 mod integrity;
 mod jobs;
 mod journey;

@@ -211,6 +211,18 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
         .expect(201);
     r.send("POST", "/api/v1/connections/{id}/decline", &[&id(&declined)], Some(&university), &[]).await;
 
+    // Brokers (技术经理人): a service provider's member keeps a profile and is invited.
+    let provider = app.member("service_provider").await;
+    let broker = r.send("POST", "/api/v1/me/broker-profile", NONE, Some(&provider), &[]).await;
+    r.send(
+        "POST",
+        "/api/v1/connections/{id}/broker",
+        &[&id(&connection)],
+        Some(&enterprise),
+        &[("/broker_id", json!(id(&broker)))],
+    )
+    .await;
+
     // Technology contracts: draft, sign, register, pay, report, distribute; terminate another.
     let parties = [
         ("/seller_org_id", json!(university.org())),
@@ -359,6 +371,32 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
     let record =
         r.send("POST", "/api/v1/admin/integrity-records", NONE, Some(&admin), &[("/org_id", json!(other.org()))]).await;
     r.send("POST", "/api/v1/admin/integrity-records/{id}/lift", &[&id(&record)], Some(&admin), &[]).await;
+
+    // Shared instruments: the documented instrument, edited; the documented booking and its
+    // steps, on slots beside it; completion and the no-show once the slots have begun.
+    let instrument = id(&r.send("POST", "/api/v1/instruments", NONE, Some(&provider), &[]).await);
+    r.send("PATCH", "/api/v1/instruments/{id}", &[&instrument], Some(&provider), &[]).await;
+    let booking = r.send("POST", "/api/v1/instruments/{id}/bookings", &[&instrument], Some(&enterprise), &[]).await;
+    let on_day = |day: u32| {
+        let mut body = r.example("POST /api/v1/instruments/{id}/bookings");
+        body["starts_at"] = json!(format!("2031-03-{day}T01:00:00Z"));
+        body["ends_at"] = json!(format!("2031-03-{day}T02:00:00Z"));
+        body
+    };
+    let path = format!("/instruments/{instrument}/bookings");
+    let [refused, cancelled, missed] = [11, 12, 13].map(on_day);
+    let refused = id(&app.post(&path, enterprise.t(), &refused).await.expect(201));
+    let cancelled = id(&app.post(&path, enterprise.t(), &cancelled).await.expect(201));
+    let missed = id(&app.post(&path, enterprise.t(), &missed).await.expect(201));
+    r.send("POST", "/api/v1/bookings/{id}/reject", &[&refused], Some(&provider), &[]).await;
+    for approved in [&id(&booking), &cancelled, &missed] {
+        app.post(&format!("/bookings/{approved}/approve"), provider.t(), &json!({})).await.expect(200);
+    }
+    r.send("POST", "/api/v1/bookings/{id}/cancel", &[&cancelled], Some(&enterprise), &[]).await;
+    let after: chrono::DateTime<chrono::Utc> = "2031-03-14T00:00:00Z".parse().expect("instant");
+    app.clock.advance(after - app.clock.now());
+    r.send("POST", "/api/v1/bookings/{id}/complete", &[&id(&booking)], Some(&provider), &[]).await;
+    r.send("POST", "/api/v1/bookings/{id}/no-show", &[&missed], Some(&provider), &[]).await;
 
     let not_replayed: Vec<&String> =
         r.examples.keys().filter(|k| !r.replayed.contains(k.as_str()) && !skipped.contains(k.as_str())).collect();

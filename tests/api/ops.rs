@@ -128,6 +128,22 @@ async fn seed_demo_fills_every_role_and_synthetic_listings() {
     let admin = app.login(techtransfer::demo::ADMIN_EMAIL, techtransfer::demo::ADMIN_PASSWORD).await.expect(200);
     let queue = app.get("/admin/review-queue", admin["access_token"].as_str()).await.expect(200);
     assert!(queue["total"].as_i64().unwrap() > 0, "the demo leaves items waiting for review");
+    // Shared instruments with bookings in every state, one paid by voucher.
+    let instruments = app.get("/instruments", None).await.expect(200);
+    assert_eq!(instruments["total"], 3);
+    let token = admin["access_token"].as_str();
+    let mut statuses = std::collections::BTreeSet::new();
+    let mut paid = 0;
+    for i in instruments["items"].as_array().unwrap() {
+        let bookings =
+            app.get(&format!("/instruments/{}/bookings", i["id"].as_str().unwrap()), token).await.expect(200);
+        for b in bookings["items"].as_array().unwrap() {
+            statuses.insert(b["status"].as_str().unwrap().to_owned());
+            paid += i32::from(b["reserved_fen"].as_i64().unwrap() > 0);
+        }
+    }
+    assert_eq!(statuses.len(), 5, "requested, approved, rejected, completed, no_show: {statuses:?}");
+    assert_eq!(paid, 1);
 
     // A second seed refuses to mix into existing data.
     let again = app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0));

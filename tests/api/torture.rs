@@ -1,9 +1,11 @@
 //! The cross-flow torture test: many clients run a random mix of the money and state flows
 //! (vouchers: apply, approve, reject, redeem, confirm, settle, reject, revoke, expire;
 //! challenges: bid, score, award, eliminate, milestone deliver/accept/reject, cancel;
-//! contracts: sign, register, pay, terminate, commercialization, distribution) on shared
-//! programs, vouchers, challenges and contracts, so that flows collide. Then: no 5xx, every
-//! ledger reconciles, no horse race in progress without a winner, no payment accepted after
+//! contracts: sign, register, pay, terminate, commercialization, distribution; shared
+//! instruments: book (some paid by voucher), approve, reject, complete, no-show, cancel) on
+//! shared programs, vouchers, challenges, contracts and instrument slots, so that flows
+//! collide. Then: no 5xx, every ledger reconciles, every voucher's reservation is exactly what
+//! its open redemptions and bookings hold, no two live bookings of an instrument overlap, no horse race in progress without a winner, no payment accepted after
 //! a termination was acknowledged, stages never went backwards, the audit chain verifies, and
 //! every 2xx state change left exactly its audit entry (so no refused request left one).
 //!
@@ -21,8 +23,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use techtransfer::db::Backend;
 use techtransfer::db::schema::{
-    audit_log, bids, challenge_payments, challenges, contract_payments, contracts, voucher_enterprise_totals,
-    voucher_ledger, voucher_programs, vouchers,
+    audit_log, bids, challenge_payments, challenges, contract_payments, contracts, instrument_bookings,
+    voucher_enterprise_totals, voucher_ledger, voucher_programs, voucher_redemptions as redemptions, vouchers,
 };
 use techtransfer::state::AppState;
 
@@ -66,6 +68,9 @@ struct World {
     teams: Vec<TestUser>,
     expert: TestUser,
     programs: Vec<String>,
+    /// (instrument id, index of the provider that operates it)
+    instruments: Vec<(String, usize)>,
+    clock: techtransfer::clock::Clock,
     pools: Mutex<Pools>,
     log: Mutex<Log>,
 }
@@ -74,8 +79,8 @@ struct World {
 struct Pools {
     /// (application id, enterprise index, requested fen)
     applications: Vec<(String, usize, i64)>,
-    /// (voucher id, code, enterprise index)
-    vouchers: Vec<(String, String, usize)>,
+    /// (voucher id, code, enterprise index, pays for instrument sharing)
+    vouchers: Vec<(String, String, usize, bool)>,
     /// (redemption id, enterprise index)
     redemptions: Vec<(String, usize)>,
     challenges: Vec<ChallengeRef>,
@@ -83,6 +88,16 @@ struct Pools {
     /// (contract id, seller team index, buyer enterprise index)
     contracts: Vec<(String, usize, usize)>,
     contracts_made: usize,
+    bookings: Vec<BookingRef>,
+}
+
+#[derive(Clone)]
+struct BookingRef {
+    id: String,
+    /// Index into `World::instruments`.
+    instrument: usize,
+    enterprise: usize,
+    paid: bool,
 }
 
 #[derive(Clone)]
@@ -212,7 +227,7 @@ async fn setup(app: &TestApp, bases: Vec<String>, states: Vec<AppState>) -> Worl
     for _ in 0..4 {
         enterprises.push(app.member("enterprise").await);
     }
-    let providers = vec![app.member("service_provider").await, app.member("service_provider").await];
+    let providers = vec![app.instrument_provider().await, app.instrument_provider().await];
     let teams = vec![
         app.member("university").await,
         app.member("institute").await,
@@ -226,7 +241,7 @@ async fn setup(app: &TestApp, bases: Vec<String>, states: Vec<AppState>) -> Worl
         let body = json!({
             "name": format!("压力测试创新券{n}"), "year": 2026,
             "total_budget_fen": BUDGET_FEN, "per_enterprise_cap_fen": CAP_FEN, "coverage_ratio_bp": 5000,
-            "service_categories": ["inspection_testing"], "eligible_scales": ["small", "micro"],
+            "service_categories": ["inspection_testing", "instrument_sharing"], "eligible_scales": ["small", "micro"],
             "valid_days": 1,
             "applications_open": today.to_string(),
             "applications_close": (today + chrono::Duration::days(30)).to_string(),
@@ -235,6 +250,17 @@ async fn setup(app: &TestApp, bases: Vec<String>, states: Vec<AppState>) -> Worl
         programs.push(
             app.post("/admin/voucher-programs", admin.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned(),
         );
+    }
+    let mut instruments = Vec::new();
+    for (i, provider) in providers.iter().enumerate() {
+        let body = json!({
+            "name": format!("共享液相色谱仪{i}"), "model": "LC-20", "category": "色谱仪", "location": "测试楼 101",
+            "region": "江苏省", "fee_per_hour_fen": 40_000, "weekly_open_hours": 60,
+        });
+        instruments.push((
+            app.post("/instruments", provider.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned(),
+            i,
+        ));
     }
     let world = World {
         bases,
@@ -246,6 +272,8 @@ async fn setup(app: &TestApp, bases: Vec<String>, states: Vec<AppState>) -> Worl
         teams,
         expert,
         programs,
+        instruments,
+        clock: app.clock.clone(),
         pools: Mutex::new(Pools::default()),
         log: Mutex::new(Log::default()),
     };
@@ -262,7 +290,7 @@ async fn setup(app: &TestApp, bases: Vec<String>, states: Vec<AppState>) -> Worl
 /// One client: random operations until `end`.
 async fn client(world: Arc<World>, mut rng: StdRng, end: Instant) {
     while Instant::now() < end {
-        let roll = rng.random_range(0..100);
+        let roll = rng.random_range(0..112);
         match roll {
             0..=9 => apply(&world, &mut rng).await,
             10..=19 => approve(&world, &mut rng).await,
@@ -284,6 +312,12 @@ async fn client(world: Arc<World>, mut rng: StdRng, end: Instant) {
             89..=91 => distribute(&world, &mut rng).await,
             92 => complete(&world, &mut rng).await,
             93..=94 => new_contract(&world, &mut rng).await,
+            95..=99 => book(&world, &mut rng).await,
+            100..=102 => booking_step(&world, &mut rng, "approve").await,
+            103 => booking_step(&world, &mut rng, "reject").await,
+            104..=105 => booking_step(&world, &mut rng, "complete").await,
+            106 => booking_step(&world, &mut rng, "no-show").await,
+            107 => booking_step(&world, &mut rng, "cancel").await,
             _ => read_back(&world, &mut rng).await,
         }
     }
@@ -295,8 +329,8 @@ async fn apply(w: &World, rng: &mut StdRng) {
     let e = rng.random_range(0..w.enterprises.len());
     let program = pick(rng, &w.programs).unwrap();
     let requested = rng.random_range(1..=CAP_FEN / 1000) * 1000;
-    let body =
-        json!({"requested_fen": requested, "purpose": "委托检测新材料样品", "service_category": "inspection_testing"});
+    let category = if rng.random_bool(0.3) { "instrument_sharing" } else { "inspection_testing" };
+    let body = json!({"requested_fen": requested, "purpose": "委托检测新材料样品", "service_category": category});
     let (status, v) =
         w.post(rng, "apply", &format!("/voucher-programs/{program}/applications"), &w.enterprises[e], body).await;
     if status == 201 {
@@ -318,7 +352,8 @@ async fn approve(w: &World, rng: &mut StdRng) {
         .await;
     if status == 200 {
         let mut pools = w.pools.lock().unwrap();
-        pools.vouchers.push((v["id"].as_str().unwrap().to_owned(), v["code"].as_str().unwrap().to_owned(), e));
+        let sharing = v["service_category"] == "instrument_sharing";
+        pools.vouchers.push((v["id"].as_str().unwrap().to_owned(), v["code"].as_str().unwrap().to_owned(), e, sharing));
     }
 }
 
@@ -335,7 +370,7 @@ async fn reject_application(w: &World, rng: &mut StdRng) {
 }
 
 async fn redeem(w: &World, rng: &mut StdRng) {
-    let Some((_, code, e)) = pick(rng, &w.pools.lock().unwrap().vouchers) else { return };
+    let Some((_, code, e, _)) = pick(rng, &w.pools.lock().unwrap().vouchers) else { return };
     let provider = &w.providers[rng.random_range(0..w.providers.len())];
     let fee = rng.random_range(1..=200) * 1000;
     let body = json!({"voucher_code": code, "service_fee_fen": fee, "invoice_no": "FP-T-1", "description": "成分检测"});
@@ -368,8 +403,64 @@ async fn reject_redemption(w: &World, rng: &mut StdRng) {
 }
 
 async fn revoke(w: &World, rng: &mut StdRng) {
-    let Some((id, _, _)) = pick(rng, &w.pools.lock().unwrap().vouchers) else { return };
+    let Some((id, _, _, _)) = pick(rng, &w.pools.lock().unwrap().vouchers) else { return };
     w.post(rng, "revoke", &format!("/admin/vouchers/{id}/revoke"), &w.admin, json!({"reason": "违规使用"})).await;
+}
+
+// ---- shared instruments ----
+
+/// Books a slot on a coarse grid of the next 30 hours, so bookings collide on slots; half of
+/// the enterprises that hold an instrument-sharing voucher pay with it.
+async fn book(w: &World, rng: &mut StdRng) {
+    let e = rng.random_range(0..w.enterprises.len());
+    let instrument = rng.random_range(0..w.instruments.len());
+    let hour = w.clock.now().timestamp() / 3600 + rng.random_range(1..=30);
+    let starts = chrono::DateTime::from_timestamp(hour * 3600, 0).unwrap();
+    let ends = starts + chrono::Duration::hours(rng.random_range(1..=3));
+    let mut body = json!({"starts_at": starts.to_rfc3339(), "ends_at": ends.to_rfc3339(), "purpose": "样品成分分析"});
+    let voucher = {
+        let pools = w.pools.lock().unwrap();
+        let held: Vec<String> = pools.vouchers.iter().filter(|v| v.2 == e && v.3).map(|v| v.1.clone()).collect();
+        pick(rng, &held).filter(|_| rng.random_bool(0.5))
+    };
+    let paid = voucher.is_some();
+    if let Some(code) = voucher {
+        body["voucher_code"] = json!(code);
+    }
+    let path = format!("/instruments/{}/bookings", w.instruments[instrument].0);
+    let (status, v) = w.post(rng, "book", &path, &w.enterprises[e], body).await;
+    if status == 201 {
+        let booking = BookingRef { id: v["id"].as_str().unwrap().to_owned(), instrument, enterprise: e, paid };
+        w.pools.lock().unwrap().bookings.push(booking);
+    }
+}
+
+/// The provider approves, rejects, completes or records a no-show; the enterprise cancels.
+/// A completed booking paid by voucher leaves a redemption that the voucher flows then move.
+async fn booking_step(w: &World, rng: &mut StdRng, action: &'static str) {
+    let Some(b) = pick(rng, &w.pools.lock().unwrap().bookings) else { return };
+    let who =
+        if action == "cancel" { &w.enterprises[b.enterprise] } else { &w.providers[w.instruments[b.instrument].1] };
+    let op = match action {
+        "approve" => "approve_booking",
+        "reject" => "reject_booking",
+        "complete" if b.paid => "complete_booking_paid",
+        "complete" => "complete_booking",
+        "no-show" => "no_show",
+        _ => "cancel_booking",
+    };
+    let (status, v) = w
+        .post(
+            rng,
+            op,
+            &format!("/bookings/{}/{action}", b.id),
+            who,
+            json!({"invoice_no": "FP-T-2", "reason": "压力测试"}),
+        )
+        .await;
+    if let Some(redemption) = v["redemption_id"].as_str().filter(|_| status == 200) {
+        w.pools.lock().unwrap().redemptions.push((redemption.to_owned(), b.enterprise));
+    }
 }
 
 // ---- challenges ----
@@ -588,26 +679,32 @@ async fn read_back(w: &World, rng: &mut StdRng) {
 
 // ---- afterwards ----
 
-/// Audit actions that exactly one successful request of an operation writes.
-const AUDITED: [(&str, &str); 18] = [
-    ("apply", "voucher_application.submit"),
-    ("approve", "voucher_application.approve"),
-    ("reject_application", "voucher_application.reject"),
-    ("redeem", "voucher_redemption.create"),
-    ("confirm", "voucher_redemption.confirm"),
-    ("settle", "voucher_redemption.settle"),
-    ("reject_redemption", "voucher_redemption.reject"),
-    ("revoke", "voucher.revoke"),
-    ("eliminate", "bid.eliminate"),
-    ("deliver", "milestone.deliver"),
-    ("accept_milestone", "milestone.accept"),
-    ("reject_milestone", "milestone.reject"),
-    ("cancel", "challenge.cancel"),
-    ("pay", "contract.payment"),
-    ("terminate", "contract.terminate"),
-    ("complete", "contract.complete"),
-    ("commercialize", "contract.commercialization"),
-    ("distribute", "contract.revenue_distribution"),
+/// Audit actions of which every successful request of the listed operations writes exactly one.
+const AUDITED: [(&[&str], &str); 24] = [
+    (&["apply"], "voucher_application.submit"),
+    (&["approve"], "voucher_application.approve"),
+    (&["reject_application"], "voucher_application.reject"),
+    (&["redeem", "complete_booking_paid"], "voucher_redemption.create"),
+    (&["confirm"], "voucher_redemption.confirm"),
+    (&["settle"], "voucher_redemption.settle"),
+    (&["reject_redemption"], "voucher_redemption.reject"),
+    (&["revoke"], "voucher.revoke"),
+    (&["eliminate"], "bid.eliminate"),
+    (&["deliver"], "milestone.deliver"),
+    (&["accept_milestone"], "milestone.accept"),
+    (&["reject_milestone"], "milestone.reject"),
+    (&["cancel"], "challenge.cancel"),
+    (&["pay"], "contract.payment"),
+    (&["terminate"], "contract.terminate"),
+    (&["complete"], "contract.complete"),
+    (&["commercialize"], "contract.commercialization"),
+    (&["distribute"], "contract.revenue_distribution"),
+    (&["book"], "instrument_booking.create"),
+    (&["approve_booking"], "instrument_booking.approve"),
+    (&["reject_booking"], "instrument_booking.reject"),
+    (&["complete_booking", "complete_booking_paid"], "instrument_booking.complete"),
+    (&["no_show"], "instrument_booking.no_show"),
+    (&["cancel_booking"], "instrument_booking.cancel"),
 ];
 
 fn check(
@@ -626,6 +723,7 @@ fn check(
     }
     app.with_conn(|c| {
         money_invariants(c, &mut failures);
+        booking_invariants(c, &mut failures);
         challenge_invariants(c, &mut failures);
         contract_invariants(c, &mut failures);
         audit_completeness(c, &log.counts, &mut failures);
@@ -801,6 +899,49 @@ fn contract_invariants(c: &mut techtransfer::db::AnyConnection, failures: &mut V
     }
 }
 
+/// What a voucher holds in reserve is exactly what its open redemptions and its live bookings
+/// hold, and no two bookings that hold a slot of one instrument overlap.
+fn booking_invariants(c: &mut techtransfer::db::AnyConnection, failures: &mut Vec<String>) {
+    let mut held: HashMap<String, i64> = HashMap::new();
+    let open: Vec<(String, i64)> = redemptions::table
+        .filter(redemptions::status.eq_any(["pending_confirmation", "confirmed"]))
+        .select((redemptions::voucher_id, redemptions::amount_fen))
+        .load(c)
+        .unwrap();
+    let live: Vec<(Option<String>, i64)> = instrument_bookings::table
+        .filter(instrument_bookings::status.eq_any(["requested", "approved"]))
+        .select((instrument_bookings::voucher_id, instrument_bookings::reserved_fen))
+        .load(c)
+        .unwrap();
+    for (voucher, amount) in open.into_iter().chain(live.into_iter().filter_map(|(v, a)| v.map(|v| (v, a)))) {
+        *held.entry(voucher).or_default() += amount;
+    }
+    let reserved: Vec<(String, i64)> = vouchers::table.select((vouchers::id, vouchers::reserved_fen)).load(c).unwrap();
+    for (id, reserved) in reserved {
+        let holds = held.get(&id).copied().unwrap_or(0);
+        if holds != reserved {
+            failures.push(format!("voucher {id}: reserved {reserved} but redemptions and bookings hold {holds}"));
+        }
+    }
+    type Slot = (String, String, chrono::NaiveDateTime, chrono::NaiveDateTime);
+    let mut slots: Vec<Slot> = instrument_bookings::table
+        .filter(instrument_bookings::status.eq_any(["requested", "approved", "completed", "no_show"]))
+        .select((
+            instrument_bookings::instrument_id,
+            instrument_bookings::id,
+            instrument_bookings::starts_at,
+            instrument_bookings::ends_at,
+        ))
+        .load(c)
+        .unwrap();
+    slots.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+    for pair in slots.windows(2) {
+        if pair[0].0 == pair[1].0 && pair[1].2 < pair[0].3 {
+            failures.push(format!("bookings {} and {} of instrument {} overlap", pair[0].1, pair[1].1, pair[0].0));
+        }
+    }
+}
+
 /// Every successful request of an audited operation wrote exactly one entry with its
 /// action (by a user), and no refused request wrote one.
 fn audit_completeness(
@@ -808,8 +949,8 @@ fn audit_completeness(
     counts: &BTreeMap<(&'static str, u16), u64>,
     failures: &mut Vec<String>,
 ) {
-    for (op, action) in AUDITED {
-        let ok: u64 = counts.iter().filter(|((o, s), _)| *o == op && *s < 300).map(|(_, n)| n).sum();
+    for (ops, action) in AUDITED {
+        let ok: u64 = counts.iter().filter(|((o, s), _)| ops.contains(o) && *s < 300).map(|(_, n)| n).sum();
         let entries: i64 = audit_log::table
             .filter(audit_log::action.eq(action))
             .filter(audit_log::actor_id.is_not_null())
@@ -817,7 +958,7 @@ fn audit_completeness(
             .get_result(c)
             .unwrap();
         if entries as u64 != ok {
-            failures.push(format!("{op}: {ok} successful requests but {entries} `{action}` audit entries"));
+            failures.push(format!("{ops:?}: {ok} successful requests but {entries} `{action}` audit entries"));
         }
     }
 }

@@ -1,0 +1,10 @@
+ALTER TABLE revenue_distributions DROP COLUMN broker_commission_fen;
+DROP INDEX contracts_broker_idx;
+ALTER TABLE contracts DROP COLUMN commission_bp;
+ALTER TABLE contracts DROP COLUMN commission_fen;
+ALTER TABLE contracts DROP COLUMN broker_org_id;
+ALTER TABLE contracts DROP COLUMN broker_id;
+DROP INDEX connections_broker_idx;
+ALTER TABLE connections DROP COLUMN broker_invited_at;
+ALTER TABLE connections DROP COLUMN broker_id;
+DROP TABLE broker_profiles;

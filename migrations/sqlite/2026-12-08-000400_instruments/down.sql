@@ -1,0 +1,2 @@
+DROP TABLE instrument_bookings;
+DROP TABLE instruments;
