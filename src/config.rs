@@ -32,6 +32,7 @@ pub struct Settings {
     pub search: SearchSettings,
     pub matching: crate::matching::Params,
     pub contracts: ContractSettings,
+    pub registration: RegistrationSettings,
     pub audit: AuditSettings,
     pub storage: StorageSettings,
     pub instruments: InstrumentSettings,
@@ -213,6 +214,35 @@ pub struct SearchSettings {
 pub struct ContractSettings {
     /// Legal minimum share of transfer income for inventors, in basis points (促进科技成果转化法 Art. 45).
     pub inventor_min_share_bp: i32,
+}
+
+/// 技术合同认定登记: the review deadline, counted in calendar days from (re)filing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationSettings {
+    /// Days the office has to decide a filing.
+    pub deadline_days: u32,
+    /// Days for contracts whose amount is above `large_amount_fen`.
+    pub long_deadline_days: u32,
+    pub large_amount_fen: i64,
+    /// Dates (`YYYY-MM-DD`, Asia/Shanghai) that do not count towards the deadline.
+    #[serde(default)]
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+/// The shipped defaults (`config/default.toml`), for callers without a configuration (the
+/// demo seeder).
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self { deadline_days: 10, long_deadline_days: 40, large_amount_fen: 1_000_000_000, holidays: Vec::new() }
+    }
+}
+
+impl RegistrationSettings {
+    /// The review days for a contract of `amount_fen`.
+    pub fn days_for(&self, amount_fen: i64) -> u32 {
+        if amount_fen > self.large_amount_fen { self.long_deadline_days } else { self.deadline_days }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

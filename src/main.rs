@@ -95,6 +95,12 @@ fn run(command: Command) -> anyhow::Result<()> {
                     .tx(move |c| techtransfer::demo::seed(c, &|p| hashing.hash(p), now, synthetic))
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let storage = techtransfer::storage::Storage::from_settings(&settings.storage)?;
+                for file in &summary.files {
+                    let mut upload = storage.writer(&file.storage_key).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    upload.write(&file.bytes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    upload.finish().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
                 print(&techtransfer::demo::describe(&summary))
             })
         }

@@ -21,6 +21,7 @@ pub mod meta;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod registrations;
 pub mod subscriptions;
 pub mod users;
 pub mod vouchers;
@@ -253,6 +254,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/contracts/{id}/revenue-distribution").route(post().to(contracts::distribution)))
                 .service(resource("/contracts/{id}/complete").route(post().to(contracts::complete)))
                 .service(resource("/contracts/{id}/terminate").route(post().to(contracts::terminate)))
+                // 认定登记 (registration of a signed contract)
+                .service(
+                    resource("/contracts/{id}/registration")
+                        .route(post().to(registrations::file))
+                        .route(get().to(registrations::get)),
+                )
+                .service(
+                    resource("/contracts/{id}/registration/request-supplement")
+                        .route(post().to(registrations::request_supplement)),
+                )
+                .service(
+                    resource("/contracts/{id}/registration/supplement").route(post().to(registrations::supplement)),
+                )
+                .service(resource("/contracts/{id}/registration/accept").route(post().to(registrations::accept)))
+                .service(resource("/contracts/{id}/registration/approve").route(post().to(registrations::approve)))
+                .service(resource("/contracts/{id}/registration/refuse").route(post().to(registrations::refuse)))
+                .service(resource("/contracts/{id}/registration/amend").route(post().to(registrations::amend)))
+                .service(resource("/contracts/{id}/registration/cancel").route(post().to(registrations::cancel)))
+                .service(resource("/admin/registration-offices").route(post().to(registrations::create_office)))
                 // research integrity
                 .service(
                     resource("/admin/integrity-records")

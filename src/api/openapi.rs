@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     access, admin, auth, brokers, challenges, connections, contracts, files, freshness, instruments, integrity,
-    listings, matching, meta, ops, organizations, subscriptions, users, vouchers,
+    listings, matching, meta, ops, organizations, registrations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -51,6 +51,9 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         vouchers::settle, vouchers::reject_redemption, vouchers::revoke, vouchers::ledger, vouchers::summary,
         contracts::create, contracts::list, contracts::get, contracts::sign, contracts::register, contracts::payment,
         contracts::commercialization, contracts::distribution, contracts::complete, contracts::terminate,
+        registrations::file, registrations::get, registrations::request_supplement, registrations::supplement,
+        registrations::accept, registrations::approve, registrations::refuse, registrations::amend,
+        registrations::cancel, registrations::create_office,
         integrity::create, integrity::list, integrity::lift,
         files::upload, files::download, files::delete,
         access::create, access::list, access::grant, access::decline, access::revoke, access::accept_nda,

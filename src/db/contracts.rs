@@ -124,14 +124,50 @@ pub fn set_terminate_reason(c: &mut AnyConnection, id: &str, reason: &str) -> Ap
     Ok(())
 }
 
-/// Registers a signed contract with its number and recognised amount.
-pub fn register(c: &mut AnyConnection, id: &str, number: &str, amount: i64, now: DateTime<Utc>) -> AppResult<bool> {
+/// Registers a signed contract with its number and recognised amount (a number already on
+/// another contract is a unique violation).
+pub fn register(c: &mut AnyConnection, id: &str, number: &str, amount: i64, now: DateTime<Utc>) -> QueryResult<bool> {
     let n = diesel::update(contracts::table.find(id).filter(contracts::status.eq("signed")))
         .set((
             contracts::status.eq("registered"),
             contracts::registration_no.eq(number),
             contracts::registered_amount_fen.eq(amount),
             contracts::registered_at.eq(to_db(now)),
+            contracts::updated_at.eq(to_db(now)),
+        ))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
+/// A registered contract back to `signed`, without registration (its registration was
+/// cancelled before any payment).
+pub fn deregister(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = diesel::update(contracts::table.find(id).filter(contracts::status.eq("registered")))
+        .set((
+            contracts::status.eq("signed"),
+            contracts::registration_no.eq(None::<String>),
+            contracts::registered_amount_fen.eq(None::<i64>),
+            contracts::registered_at.eq(None::<NaiveDateTime>),
+            contracts::updated_at.eq(to_db(now)),
+        ))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
+/// An amended registration: the contract carrying `old_number` takes the new number and
+/// amount (a number already on another contract is a unique violation).
+pub fn amend_registration(
+    c: &mut AnyConnection,
+    id: &str,
+    old_number: &str,
+    number: &str,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::update(contracts::table.find(id).filter(contracts::registration_no.eq(old_number)))
+        .set((
+            contracts::registration_no.eq(number),
+            contracts::registered_amount_fen.eq(amount),
             contracts::updated_at.eq(to_db(now)),
         ))
         .execute(c)?;

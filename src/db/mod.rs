@@ -20,6 +20,7 @@ pub mod match_events;
 pub mod migrate;
 pub mod notifications;
 pub mod organizations;
+pub mod registrations;
 pub mod schema;
 pub mod time;
 pub mod users;

@@ -742,3 +742,50 @@ diesel::table! {
 
 diesel::joinable!(instrument_bookings -> instruments (instrument_id));
 diesel::allow_tables_to_appear_in_same_query!(instrument_bookings, instruments);
+
+diesel::table! {
+    registration_offices (id) {
+        id -> Text,
+        org_id -> Text,
+        region -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        contract_id -> Text,
+        region -> Text,
+        status -> Text,
+        declared_amount_fen -> BigInt,
+        registered_amount_fen -> Nullable<BigInt>,
+        registration_no -> Nullable<Text>,
+        note -> Text,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        due_on -> Date,
+        overdue_notified_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registration_steps (id) {
+        id -> Text,
+        registration_id -> Text,
+        seq -> Integer,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Text,
+        note -> Nullable<Text>,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}

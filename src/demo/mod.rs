@@ -77,8 +77,16 @@ pub struct Summary {
     pub achievements: usize,
     pub demands: usize,
     pub accounts: Vec<Account>,
+    /// Documents the seeded records refer to: the caller writes them to object storage.
+    pub files: Vec<DemoFile>,
     /// Listing freshness and insights on show (see [`freshness`]).
     pub freshness: Showcase,
+}
+
+/// The bytes of a seeded file and where they belong.
+pub struct DemoFile {
+    pub storage_key: String,
+    pub bytes: Vec<u8>,
 }
 
 /// The listings that show freshness and insights: an achievement with weeks of insights, a
@@ -247,14 +255,20 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
     if showcase.stale_achievement.is_some() {
         published.0 += 1;
     }
+    let files = registrations(c, &admin, &owners, now)?;
 
-    // The seeded accounts did not really ask to be told about their own demo data.
-    diesel::delete(db::schema::jobs::table.filter(db::schema::jobs::kind.ne("daily_digest"))).execute(c)?;
+    // The seeded accounts did not really ask to be told about their own demo data (the
+    // registration deadlines stay scheduled).
+    diesel::delete(
+        db::schema::jobs::table.filter(db::schema::jobs::kind.ne_all(["daily_digest", "registration_overdue"])),
+    )
+    .execute(c)?;
     Ok(Summary {
         organizations: owners.len(),
         achievements: published.0,
         demands: published.1,
         accounts,
+        files,
         freshness: showcase,
     })
 }
@@ -656,7 +670,12 @@ pub fn describe(summary: &Summary) -> String {
          enterprise1@demo.techtransfer.cn (small); enterprise2 (micro) holds a voucher to redeem \
          with a service provider and an instrument-sharing voucher paying for a booked microscope; \
          enterprise4 and enterprise8 are large and not eligible; service-provider1 opens three \
-         shared instruments with bookings in every state",
+         shared instruments with bookings in every state\n",
+    );
+    out.push_str(
+        "技术合同认定登记: government1 is the registration office of university1's region; \
+         university1 has six signed contracts whose registrations are filed (overdue), \
+         supplement_requested, under_review, approved, refused and cancelled",
     );
     if let Some(id) = &summary.freshness.insights_achievement {
         let _ = write!(out, "\ninsights: GET /api/v1/achievements/{id}/insights as university1");
@@ -669,6 +688,115 @@ pub fn describe(summary: &Summary) -> String {
         );
     }
     out
+}
+
+/// A small PDF standing for a signed contract.
+fn demo_pdf(title: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {title}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
+}
+
+/// 技术合同认定登记: the first government organization becomes the registration office of the
+/// first university's region, and six contracts that university signed with enterprises are
+/// filed for registration, one left in each status. Returns the contract files to store.
+fn registrations(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<DemoFile>> {
+    use crate::domain::contract::ContractKind;
+    use crate::service::contracts::{NewContractInput, PlanItem};
+    use crate::service::registrations::{self as reg, Decision, Filing};
+    use sha2::Digest;
+    let first = |kind: OrgKind| owners.iter().find(|(k, _)| *k == kind).map(|(_, a)| a);
+    let missing = || AppError::internal(anyhow::anyhow!("the demo needs a university and a government body"));
+    let (seller, office) =
+        (first(OrgKind::University).ok_or_else(missing)?, first(OrgKind::Government).ok_or_else(missing)?);
+    let enterprises = enterprises(owners);
+    let (Some(seller_org), Some(office_org)) = (seller.org_id(), office.org_id()) else { return Err(missing()) };
+    let region = db::organizations::find(c, seller_org)?.map(|o| o.region).ok_or_else(missing)?;
+    reg::designate_office(c, admin, office_org, &region, now - Duration::days(30))?;
+    let settings = crate::config::RegistrationSettings::default();
+    let mut files = Vec::new();
+    let statuses = ["filed", "supplement_requested", "under_review", "approved", "refused", "cancelled"];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let buyer = enterprises[i % enterprises.len()];
+        let Some(buyer_org) = buyer.org_id() else { continue };
+        let at = now - Duration::days(24 - 2 * i as i64);
+        let amount = 50_000_000 * (i as i64 + 1);
+        let title = format!("技术开发（委托）合同 第{}号", i + 1);
+        let contract = service::contracts::create(
+            c,
+            seller,
+            NewContractInput {
+                kind: ContractKind::Development,
+                title: title.clone(),
+                seller_org_id: seller_org.to_owned(),
+                buyer_org_id: buyer_org.to_owned(),
+                achievement_id: None,
+                demand_id: None,
+                challenge_id: None,
+                connection_id: None,
+                amount_fen: amount,
+                payment_plan: vec![PlanItem { due_date: (now + Duration::days(180)).date_naive(), amount_fen: amount }],
+                royalty_rate_bp: None,
+                commission: None,
+            },
+            at,
+        )?;
+        let id = contract.row.id;
+        service::contracts::sign(c, seller, &id, at)?;
+        service::contracts::sign(c, buyer, &id, at)?;
+        let bytes = demo_pdf(&title);
+        let file_id = service::new_id();
+        let stored = service::files::Stored {
+            storage_key: service::files::storage_key(&file_id, at),
+            id: file_id.clone(),
+            name: format!("{title}（签署版）.pdf"),
+            size: bytes.len() as i64,
+            content_type: "application/pdf".to_owned(),
+            sha256: crate::domain::audit::hex(&sha2::Sha256::digest(&bytes)),
+            purpose: crate::domain::file::Purpose::SignedContract,
+        };
+        service::files::register(c, seller, &stored, Duration::hours(24), at)?;
+        files.push(DemoFile { storage_key: stored.storage_key, bytes });
+        let filing = Filing {
+            declared_amount_fen: amount,
+            note: "合同已经双方签署盖章，申请认定登记。".to_owned(),
+            attachments: vec![service::files::AttachmentRef {
+                file_id,
+                purpose: crate::domain::file::Purpose::SignedContract,
+            }],
+        };
+        // The oldest filing is left past its deadline, so the demo shows an overdue review.
+        let filed_at = if status == "filed" { now - Duration::days(14) } else { at };
+        reg::file(c, seller, &id, &filing, &settings, filed_at)?;
+        let later = at + Duration::days(1);
+        let decide =
+            |c: &mut AnyConnection, d: Decision, t: DateTime<Utc>| reg::decide(c, office, &id, d, t).map(|_| ());
+        match status {
+            "supplement_requested" => {
+                let reason = "请补充技术开发成果的第三方评价报告。".to_owned();
+                decide(c, Decision::RequestSupplement { reason }, later)?;
+            }
+            "under_review" => decide(c, Decision::Accept, later)?,
+            "approved" | "cancelled" => {
+                decide(c, Decision::Accept, later)?;
+                let approve = Decision::Approve { registered_amount_fen: amount, registration_no: None };
+                decide(c, approve, later + Duration::days(1))?;
+                if status == "cancelled" {
+                    let reason = "合同双方协议解除，申请撤销登记。".to_owned();
+                    decide(c, Decision::Cancel { reason }, later + Duration::days(2))?;
+                }
+            }
+            "refused" => {
+                let reason = "合同标的为一般技术服务，不属于技术开发合同。".to_owned();
+                decide(c, Decision::Refuse { reason }, later)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(files)
 }
 
 /// A few 供需对接 conversations in different states between enterprises and institutions.

@@ -73,6 +73,8 @@ pub enum ContractAction {
     /// The second party signed.
     CompleteSigning,
     Register,
+    /// The approved registration was cancelled: back to `signed` (only before any payment).
+    CancelRegistration,
     /// The first payment was recorded.
     StartPerforming,
     Complete,
@@ -80,13 +82,20 @@ pub enum ContractAction {
 }
 
 impl ContractAction {
-    pub const ALL: [ContractAction; 5] =
-        [Self::CompleteSigning, Self::Register, Self::StartPerforming, Self::Complete, Self::Terminate];
+    pub const ALL: [ContractAction; 6] = [
+        Self::CompleteSigning,
+        Self::Register,
+        Self::CancelRegistration,
+        Self::StartPerforming,
+        Self::Complete,
+        Self::Terminate,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CompleteSigning => "sign",
             Self::Register => "register",
+            Self::CancelRegistration => "cancel_registration",
             Self::StartPerforming => "record_payment",
             Self::Complete => "complete",
             Self::Terminate => "terminate",
@@ -101,6 +110,7 @@ pub fn apply(from: ContractStatus, action: ContractAction) -> Result<ContractSta
     let to = match (from, action) {
         (S::Draft, A::CompleteSigning) => Some(S::Signed),
         (S::Signed, A::Register) => Some(S::Registered),
+        (S::Registered, A::CancelRegistration) => Some(S::Signed),
         (S::Registered, A::StartPerforming) => Some(S::Performing),
         (S::Registered | S::Performing, A::Complete) => Some(S::Completed),
         (S::Draft | S::Signed | S::Registered | S::Performing, A::Terminate) => Some(S::Terminated),
@@ -183,6 +193,7 @@ mod tests {
                 let expected = match (from, action) {
                     (S::Draft, A::CompleteSigning) => Some(S::Signed),
                     (S::Signed, A::Register) => Some(S::Registered),
+                    (S::Registered, A::CancelRegistration) => Some(S::Signed),
                     (S::Registered, A::StartPerforming) => Some(S::Performing),
                     (S::Registered, A::Complete) | (S::Performing, A::Complete) => Some(S::Completed),
                     (S::Draft, A::Terminate) | (S::Signed, A::Terminate) => Some(S::Terminated),

@@ -344,6 +344,15 @@ rules! {
     VoucherForInstruments = "voucher-for-instruments";
     InvoiceForVoucher = "invoice-for-voucher";
     UsagePeriod = "usage-period";
+    // registration (技术合同认定登记)
+    SellerFilesRegistration = "seller-files-registration";
+    RegistrationOpen = "registration-open";
+    RegistrarsOnly = "registrars-only";
+    RegistrationNumber = "registration-number";
+    RegistrationNumberTaken = "registration-number-taken";
+    RegistrationAmendNothing = "registration-amend-nothing";
+    VerifiedGovernment = "verified-government";
+    OfficeExists = "office-exists";
     // listing freshness and insights
     InsightsOwnerOnly = "insights-owner-only";
 }

@@ -162,10 +162,12 @@ pub enum RecordType {
     MilestoneDelivery,
     Contract,
     IntegrityRecord,
+    /// A contract's registration (认定登记): the signed contract and supplements.
+    Registration,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 9] = [
+    pub const ALL: [RecordType; 10] = [
         RecordType::Achievement,
         RecordType::AchievementConfidential,
         RecordType::Demand,
@@ -175,6 +177,7 @@ impl RecordType {
         RecordType::MilestoneDelivery,
         RecordType::Contract,
         RecordType::IntegrityRecord,
+        RecordType::Registration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -188,6 +191,7 @@ impl RecordType {
             RecordType::MilestoneDelivery => "milestone_delivery",
             RecordType::Contract => "contract",
             RecordType::IntegrityRecord => "integrity_record",
+            RecordType::Registration => "registration",
         }
     }
 
@@ -199,9 +203,10 @@ impl RecordType {
         match self {
             RecordType::Achievement | RecordType::Demand => Visibility::Public,
             RecordType::AchievementConfidential => Visibility::NdaHolders,
-            RecordType::VoucherApplication | RecordType::VoucherRedemption | RecordType::Contract => {
-                Visibility::Parties
-            }
+            RecordType::VoucherApplication
+            | RecordType::VoucherRedemption
+            | RecordType::Contract
+            | RecordType::Registration => Visibility::Parties,
             RecordType::Bid | RecordType::MilestoneDelivery | RecordType::IntegrityRecord => Visibility::Reviewers,
         }
     }

@@ -15,6 +15,7 @@ pub mod listing;
 pub mod match_event;
 pub mod money;
 pub mod organization;
+pub mod registration;
 pub mod voucher;
 
 /// Declares a status/kind enum stored as TEXT and serialized as its snake_case string.

@@ -433,6 +433,26 @@ word-invite-broker = invite a broker
 word-no-show = no-show
 word-complete = complete
 word-inactive = inactive
+## registration (技术合同认定登记)
+seller-files-registration = only members of the seller organization may file a registration or supplement it
+registration-open = this contract already has a registration in progress or approved
+registrars-only = only a registration office of the region or an administrator may decide a registration
+registration-number = must look like year-sequence, e.g. 2026-000123 (at least 6 digits, year not after this year)
+registration-number-taken = this registration number is already in use
+registration-amend-nothing = change registered_amount_fen, registration_no or both
+verified-government = must be a verified government organization
+office-exists = this organization is already a registration office for the region
+noun-registration = registration
+word-filed = filed
+word-supplement-requested = supplement requested
+word-refused = refused
+word-file-registration = file a registration
+word-request-supplement = request a supplement
+word-supplement = supplement
+word-refuse = refuse
+word-amend = amend
+word-cancel-registration = cancel the registration
+
 
 ## Listing freshness and insights
 insights-owner-only = only the owning organization and administrators see a listing's insights

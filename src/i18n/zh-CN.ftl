@@ -433,6 +433,26 @@ word-invite-broker = 邀请技术经理人
 word-no-show = 爽约
 word-complete = 确认完成
 word-inactive = 已停止开放
+## 技术合同认定登记（registration）
+seller-files-registration = 只有卖方（技术输出方）机构的成员可以申请认定登记或补正材料
+registration-open = 该合同已有进行中或已通过的认定登记申请
+registrars-only = 只有该地区的技术合同登记机构或管理员可以办理认定登记
+registration-number = 登记编号格式应为 年份-序号，如 2026-000123（序号至少 6 位，年份不晚于今年）
+registration-number-taken = 该登记编号已被使用
+registration-amend-nothing = 请至少修改 registered_amount_fen 或 registration_no 之一
+verified-government = 应为已认证的政府部门机构
+office-exists = 该机构已是该地区的登记机构
+noun-registration = 认定登记
+word-filed = 已申请
+word-supplement-requested = 待补正
+word-refused = 未予登记
+word-file-registration = 申请认定登记
+word-request-supplement = 要求补正
+word-supplement = 补正材料
+word-refuse = 不予登记
+word-amend = 变更登记
+word-cancel-registration = 撤销登记
+
 
 ## Listing freshness and insights
 insights-owner-only = 只有所属机构和管理员可以查看该信息的洞察数据

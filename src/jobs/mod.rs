@@ -47,6 +47,8 @@ pub enum Job {
     CloseSettlement { program_id: String },
     /// An uploaded file's grace period ended: removed if it is still attached to nothing.
     DeleteOrphanFile { file_id: String },
+    /// A registration's review deadline passed: tell its registrars (once).
+    RegistrationOverdue { registration_id: String },
     /// Hourly: expire demands past their deadline, remind owners, mark listings that left
     /// matching for want of confirmation, then schedule the next run.
     FreshnessSweep,
@@ -66,6 +68,7 @@ impl Job {
             Job::ExpireVoucher { .. } => "expire_voucher",
             Job::CloseSettlement { .. } => "close_settlement",
             Job::DeleteOrphanFile { .. } => "delete_orphan_file",
+            Job::RegistrationOverdue { .. } => "registration_overdue",
             Job::FreshnessSweep => "freshness_sweep",
         }
     }
@@ -171,6 +174,15 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                 state.storage.delete(&key).await?;
             }
             state.db.tx(move |c| queue::complete(c, &id)).await
+        }
+        Job::RegistrationOverdue { registration_id } => {
+            state
+                .db
+                .tx(move |c| {
+                    crate::service::registrations::notify_overdue(c, &registration_id, now)?;
+                    queue::complete(c, &id)
+                })
+                .await
         }
         Job::FreshnessSweep => {
             let policy = state.settings.matching.freshness();

@@ -325,7 +325,9 @@ pub fn sign(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>) 
     reload(c, id)
 }
 
-/// 技术合同认定登记: a unique sequential number per year and the recognised amount.
+/// 技术合同认定登记 in one step by an administrator: a unique sequential number per year and
+/// the recognised amount. It is recorded as an approved registration (an open one is approved),
+/// so it can be amended or cancelled like any other.
 pub fn register(
     c: &mut AnyConnection,
     actor: &Actor,
@@ -339,13 +341,49 @@ pub fn register(
     let status = status_of(&row)?;
     rules::apply(status, ContractAction::Register)?;
     let amount = registered_amount.unwrap_or(row.amount_fen);
+    check_registered_amount(&row, amount, "registered_amount_fen")?;
+    let number = allocate_registration_no(c, now)?;
+    mark_registered(c, actor, &row, &number, amount, now)?;
+    super::registrations::record_one_step(c, actor, &row, &number, amount, now)?;
+    reload(c, id)
+}
+
+/// The recognised amount (技术交易额) is positive and at most the contract amount.
+pub fn check_registered_amount(row: &ContractRow, amount: i64, field: &str) -> Result<(), DomainError> {
     let mut v = Validator::new();
-    v.check(amount > 0, "registered_amount_fen", Rule::Positive);
-    v.check(amount <= row.amount_fen, "registered_amount_fen", Rule::RegisteredAmount);
-    v.finish()?;
+    v.check(amount > 0, field, Rule::Positive);
+    v.check(amount <= row.amount_fen, field, Rule::RegisteredAmount);
+    v.finish()
+}
+
+/// The next free number of the current year (`2026-000123`); numbers an office typed in by
+/// hand are skipped, so a number is never issued twice.
+pub fn allocate_registration_no(c: &mut AnyConnection, now: DateTime<Utc>) -> AppResult<String> {
     let year = crate::domain::voucher::shanghai_date(now).year();
-    let number = rules::registration_no(year, db::contracts::next_registration_seq(c, year)?);
-    if !db::contracts::register(c, id, &number, amount, now)? {
+    loop {
+        let number = rules::registration_no(year, db::contracts::next_registration_seq(c, year)?);
+        if !db::registrations::number_taken(c, &number)? {
+            return Ok(number);
+        }
+    }
+}
+
+/// Moves a signed contract to `registered` with its number and amount: the one-step path and
+/// an approved registration share the guarded update, the audit entry and the notices.
+pub fn mark_registered(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    row: &ContractRow,
+    number: &str,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let id = row.id.as_str();
+    let status = status_of(row)?;
+    rules::apply(status, ContractAction::Register)?;
+    let updated = db::contracts::register(c, id, number, amount, now)
+        .map_err(|e| AppError::on_unique(e, ErrorCode::Conflict, Rule::RegistrationNumberTaken))?;
+    if !updated {
         return Err(DomainError::transition("contract", status.as_str(), "register").into());
     }
     audit::record(
@@ -369,7 +407,45 @@ pub fn register(
             now,
         )?;
     }
-    reload(c, id)
+    Ok(())
+}
+
+/// A cancelled registration: the contract is `signed` again, without number or amount. Only
+/// before performance starts (a contract with payments keeps its registration).
+pub fn mark_deregistered(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    row: &ContractRow,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let status = status_of(row)?;
+    rules::apply(status, ContractAction::CancelRegistration)?;
+    if !db::contracts::deregister(c, &row.id, now)? {
+        return Err(DomainError::transition("contract", status.as_str(), "cancel_registration").into());
+    }
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("contract.registration_cancelled", "contract", &row.id)
+            .status(Some("registered"), "signed")
+            .detail(serde_json::json!({ "registration_no": row.registration_no, "reason": reason })),
+        now,
+    )?;
+    for org in [&row.seller_org_id, &row.buyer_org_id] {
+        notify::send(
+            c,
+            Recipient::Org(org.clone()),
+            Notice::new(
+                "contract_registration_cancelled",
+                format!("合同认定登记已撤销：{}", row.title),
+                format!("原因：{reason}"),
+            )
+            .about("contract", &row.id),
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 pub fn record_payment(

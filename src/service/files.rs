@@ -257,6 +257,10 @@ pub fn may_read(
             let Some(actor) = actor else { return Ok(false) };
             seen(super::contracts::get(c, actor, record_id))
         }
+        RecordType::Registration => {
+            let Some(actor) = actor else { return Ok(false) };
+            super::registrations::may_read(c, actor, record_id)
+        }
         // Evidence of integrity cases is for administrators only.
         RecordType::IntegrityRecord => Ok(false),
     }

@@ -20,6 +20,7 @@ pub mod match_events;
 pub mod matches;
 pub mod notify;
 pub mod organizations;
+pub mod registrations;
 pub mod review_queue;
 pub mod stats;
 pub mod subscriptions;

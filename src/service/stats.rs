@@ -107,6 +107,19 @@ pub struct ContractStats {
     pub registered_amount_fen: i64,
 }
 
+/// 技术合同认定登记: registrations filed, decided and the registered 技术交易额.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationStats {
+    /// Every filing (a refused contract filed again counts again; one-step registrations too).
+    pub filed: i64,
+    /// Registrations approved now (amended ones included, cancelled ones not).
+    pub approved: i64,
+    pub refused: i64,
+    pub by_status: BTreeMap<String, i64>,
+    /// Sum of the registered 技术交易额 of approved registrations.
+    pub registered_amount_fen: i64,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProgramUse {
     pub program_id: String,
@@ -157,6 +170,7 @@ pub struct Stats {
     pub demands: ListingStats,
     pub connections: BTreeMap<String, i64>,
     pub contracts: ContractStats,
+    pub registrations: RegistrationStats,
     pub vouchers: Vec<ProgramUse>,
     pub challenges: ChallengeStats,
     pub brokers: BrokerStats,
@@ -226,6 +240,19 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
             "registered_amount_fen",
             "FROM contracts WHERE registration_no IS NOT NULL",
         )?,
+    };
+
+    let by_status = groups(c, "SELECT status AS key, COUNT(*) AS n FROM registrations GROUP BY status")?;
+    let registrations = RegistrationStats {
+        filed: by_status.values().sum(),
+        approved: by_status.get("approved").copied().unwrap_or(0),
+        refused: by_status.get("refused").copied().unwrap_or(0),
+        registered_amount_fen: single_money(
+            c,
+            "registered_amount_fen",
+            "FROM registrations WHERE status = 'approved'",
+        )?,
+        by_status,
     };
 
     let programs = crate::db::vouchers::list_programs(c, 0, 1_000)?.0;
@@ -305,6 +332,7 @@ pub fn compute(c: &mut AnyConnection, actor: &Actor) -> AppResult<Stats> {
         demands: listing_stats(c, "demand")?,
         connections: groups(c, "SELECT status AS key, COUNT(*) AS n FROM connections GROUP BY status")?,
         contracts,
+        registrations,
         vouchers,
         challenges,
         brokers,

@@ -26,6 +26,7 @@ mod pages;
 mod permissions;
 mod races;
 mod read_path;
+mod registration;
 mod security;
 mod semantic;
 mod torture;

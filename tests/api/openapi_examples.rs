@@ -245,6 +245,33 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
     let second = app.post("/contracts", university.t(), &body).await.expect(201);
     r.send("POST", "/api/v1/contracts/{id}/terminate", &[&id(&second)], Some(&university), &[]).await;
 
+    // 认定登记: an office for the seller's region; a filing asked for a supplement, supplemented,
+    // accepted, approved, amended and cancelled; filed again and refused.
+    let government = app.member("government").await;
+    let office_org = [("/org_id", json!(government.org()))];
+    r.send("POST", "/api/v1/admin/registration-offices", NONE, Some(&admin), &office_org).await;
+    let third = id(&app.post("/contracts", university.t(), &body).await.expect(201));
+    for party in [&university, &enterprise] {
+        app.post(&format!("/contracts/{third}/sign"), party.t(), &json!({})).await.expect(200);
+    }
+    let signed_copy = app.file(&university, "signed_contract", &crate::files::pdf(1_000)).await;
+    let filing = [("/attachments/0/file_id", json!(signed_copy))];
+    r.send("POST", "/api/v1/contracts/{id}/registration", &[&third], Some(&university), &filing).await;
+    let registrar = Some(&government);
+    r.send("POST", "/api/v1/contracts/{id}/registration/request-supplement", &[&third], registrar, &[]).await;
+    let evidence = app.file(&university, "evidence", &crate::files::pdf(1_000)).await;
+    let answer = [("/attachments/0/file_id", json!(evidence))];
+    r.send("POST", "/api/v1/contracts/{id}/registration/supplement", &[&third], Some(&university), &answer).await;
+    app.post(&format!("/contracts/{third}/registration/accept"), government.t(), &json!({})).await.expect(200);
+    for action in ["approve", "amend", "cancel"] {
+        let template = format!("/api/v1/contracts/{{id}}/registration/{action}");
+        r.send("POST", &template, &[&third], registrar, &[]).await;
+    }
+    let mut again = r.example("POST /api/v1/contracts/{id}/registration");
+    again["attachments"][0]["file_id"] = json!(app.file(&university, "signed_contract", &crate::files::pdf(900)).await);
+    app.post(&format!("/contracts/{third}/registration"), university.t(), &again).await.expect(201);
+    r.send("POST", "/api/v1/contracts/{id}/registration/refuse", &[&third], registrar, &[]).await;
+
     // 揭榜挂帅: the documented challenge, reviewed and rejected; another cancelled; and the
     // same challenge with a near deadline taken through bids, review, award and milestones.
     let challenge = r.send("POST", "/api/v1/challenges", NONE, Some(&enterprise), &[]).await;

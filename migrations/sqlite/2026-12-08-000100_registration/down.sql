@@ -1,0 +1,3 @@
+DROP TABLE registration_steps;
+DROP TABLE registrations;
+DROP TABLE registration_offices;
