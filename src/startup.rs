@@ -80,6 +80,7 @@ impl Application {
             clock: options.clock,
             metrics,
             match_events,
+            search_tally: crate::service::insights::SearchTally::default(),
             mailer: Mailer::from_settings(&settings.mail)?,
             jwt: JwtKeys::new(settings.auth.jwt_secret.expose_secret(), settings.auth.access_token_secs),
             passwords: PasswordHashing::new(&settings.auth)?,
@@ -110,6 +111,11 @@ impl Application {
         background.push(tokio::spawn(crate::service::match_events::run_writer(
             state.db.clone(),
             impression_writer,
+            shutdown_rx.clone(),
+        )));
+        background.push(tokio::spawn(crate::service::insights::run_writer(
+            state.db.clone(),
+            state.search_tally.clone(),
             shutdown_rx.clone(),
         )));
         if settings.matching.embeddings.sync_secs > 0
@@ -224,9 +230,12 @@ async fn prepare_background_state(state: &AppState) -> anyhow::Result<()> {
     let now = state.clock.now();
     state
         .db
-        .tx(move |c| crate::service::subscriptions::schedule_digest(c, now))
+        .tx(move |c| {
+            crate::service::subscriptions::schedule_digest(c, now)?;
+            crate::service::freshness::schedule_sweep(c, now)
+        })
         .await
-        .map_err(|e| anyhow::anyhow!("scheduling the daily digest: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("scheduling the daily digest and the freshness sweep: {e}"))?;
     Ok(())
 }
 

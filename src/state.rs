@@ -33,6 +33,9 @@ pub struct AppState {
     pub answers: Arc<Answers>,
     /// Queue of match impressions for the event log (see [`crate::service::match_events`]).
     pub match_events: crate::service::match_events::Recorder,
+    /// Search appearances per listing and day, written in batches (see
+    /// [`crate::service::insights`]).
+    pub search_tally: crate::service::insights::SearchTally,
     pub storage: crate::storage::Storage,
 }
 
@@ -40,7 +43,8 @@ pub struct AppState {
 /// (see [`crate::search::cache`]).
 pub struct Answers {
     /// `GET /achievements?q=…` and `GET /demands?q=…` pages.
-    pub search_pages: ResultCache<String, Bytes>,
+    /// Each page is kept with the ids it lists (search appearances are counted on every hit).
+    pub search_pages: ResultCache<String, (Bytes, Arc<[String]>)>,
     /// `GET /…/{id}/matches` lists (who may see them is checked before the cache).
     pub match_lists: ResultCache<String, crate::api::matching::MatchAnswer>,
 }

@@ -180,6 +180,14 @@ pub struct AchievementView {
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The owner's last confirmation that the listing is current (`POST …/{id}/confirm`, or
+    /// extending a demand); `null` when never confirmed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Whether the listing has left matching for want of confirmation (more than
+    /// `matching.confirm_after_days` since the later of publication and confirmation). In
+    /// single-listing responses and the owner's lists (`mine=true`); absent in public lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<bool>,
 }
 
 impl From<ListingRow> for AchievementView {
@@ -205,6 +213,8 @@ impl From<ListingRow> for AchievementView {
             published_at: r.published_at.map(from_db),
             created_at: from_db(r.created_at),
             updated_at: from_db(r.updated_at),
+            confirmed_at: r.confirmed_at.map(from_db),
+            stale: None,
         }
     }
 }
@@ -327,13 +337,22 @@ pub struct DemandView {
     /// Documents (in single-demand responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentView>>,
-    /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`.
+    /// `draft`, `pending_review`, `published`, `rejected`, `withdrawn`, `expired` (the
+    /// deadline passed; `POST /demands/{id}/extend` publishes it again).
     pub status: String,
     pub reject_reason: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The owner's last confirmation that the listing is current (`POST …/{id}/confirm`, or
+    /// extending a demand); `null` when never confirmed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Whether the listing has left matching for want of confirmation (more than
+    /// `matching.confirm_after_days` since the later of publication and confirmation). In
+    /// single-listing responses and the owner's lists (`mine=true`); absent in public lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<bool>,
 }
 
 impl From<ListingRow> for DemandView {
@@ -356,6 +375,8 @@ impl From<ListingRow> for DemandView {
             published_at: r.published_at.map(from_db),
             created_at: from_db(r.created_at),
             updated_at: from_db(r.updated_at),
+            confirmed_at: r.confirmed_at.map(from_db),
+            stale: None,
         }
     }
 }
@@ -365,7 +386,7 @@ impl From<ListingRow> for DemandView {
 /// An achievement or a demand, serialized as its own view (no intermediate JSON tree).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum ListingView {
+pub(super) enum ListingView {
     Achievement(AchievementView),
     Demand(DemandView),
 }
@@ -377,11 +398,26 @@ fn view(kind: ListingKind, row: ListingRow) -> ListingView {
     }
 }
 
+/// [`view`] with `stale` as of now (single-listing responses, the owner's lists).
+pub(super) fn dated_view(state: &AppState, kind: ListingKind, row: ListingRow) -> ListingView {
+    let stale = service::freshness::is_stale(&row, &state.settings.matching.freshness(), state.clock.now());
+    match view(kind, row) {
+        ListingView::Achievement(mut v) => {
+            v.stale = Some(stale);
+            ListingView::Achievement(v)
+        }
+        ListingView::Demand(mut v) => {
+            v.stale = Some(stale);
+            ListingView::Demand(v)
+        }
+    }
+}
+
 type Extras = (Vec<AttachmentView>, Option<ConfidentialView>);
 
 /// A single-listing response: the listing with its documents.
-fn full_view(kind: ListingKind, row: ListingRow, (attachments, confidential): Extras) -> ListingView {
-    match view(kind, row) {
+fn full_view(state: &AppState, kind: ListingKind, row: ListingRow, (attachments, confidential): Extras) -> ListingView {
+    match dated_view(state, kind, row) {
         ListingView::Achievement(mut v) => {
             v.attachments = Some(attachments);
             v.confidential = confidential;
@@ -429,7 +465,7 @@ async fn create(
             Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Created().json(full_view(kind, row, extras)))
+    Ok(HttpResponse::Created().json(full_view(state, kind, row, extras)))
 }
 
 async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> AppResult<HttpResponse> {
@@ -443,7 +479,7 @@ async fn get(state: &AppState, user: MaybeUser, kind: ListingKind, id: &str) -> 
             Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(full_view(kind, row, extras)))
+    Ok(HttpResponse::Ok().json(full_view(state, kind, row, extras)))
 }
 
 async fn update(
@@ -466,7 +502,7 @@ async fn update(
             Ok((row, extras))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(full_view(kind, row, extras)))
+    Ok(HttpResponse::Ok().json(full_view(state, kind, row, extras)))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -502,7 +538,7 @@ async fn step(
     if matches!(step, Step::Approve | Step::Withdraw) {
         state.refresh_index(vec![row.id.clone()]).await?;
     }
-    Ok(HttpResponse::Ok().json(view(kind, row)))
+    Ok(HttpResponse::Ok().json(dated_view(state, kind, row)))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
@@ -545,7 +581,8 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
         // Read before searching: a page computed while the index changed is stored as stale.
         let generation = state.search.collection(collection_kind).generation();
         let key = format!("{collection_kind:?}|{q}|{filters:?}|{sort:?}|{offset}|{limit}");
-        if let Some(body) = state.answers.search_pages.get(&key, generation) {
+        if let Some((body, ids)) = state.answers.search_pages.get(&key, generation) {
+            state.search_tally.shown(&ids, state.clock.now());
             return Ok(json_body(body));
         }
         let search = state.search.clone();
@@ -561,8 +598,10 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
                 Ok((service::listings::hydrate(c, &ids)?, total))
             })
             .await?;
+        let ids: std::sync::Arc<[String]> = rows.iter().map(|r| r.id.clone()).collect();
+        state.search_tally.shown(&ids, state.clock.now());
         let body = to_json_bytes(&ListingPage::new(kind, rows, page, total as i64))?;
-        state.answers.search_pages.put(key, generation, body.clone());
+        state.answers.search_pages.put(key, generation, (body.clone(), ids));
         return Ok(json_body(body));
     }
     filter.text = q;
@@ -573,7 +612,9 @@ async fn list(state: &AppState, user: MaybeUser, kind: ListingKind, req: ListReq
             service::listings::list(c, actor.as_ref(), mine, filter, page)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ListingPage::new(kind, rows, page, total)))
+    let mut listed = ListingPage::new(kind, Vec::new(), page, total);
+    listed.items = rows.into_iter().map(|r| if mine { dated_view(state, kind, r) } else { view(kind, r) }).collect();
+    Ok(HttpResponse::Ok().json(listed))
 }
 
 fn check_region(region: &Option<String>) -> AppResult<()> {

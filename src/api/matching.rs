@@ -118,8 +118,15 @@ async fn matches_for(
     // listing's own `updated_at` is in the key, so an edited listing asks afresh.
     let generation = state.search.collection(matches::counterpart(kind)).generation();
     // Vectors arriving (or the embeddings server failing) change the answer too.
-    let key =
-        format!("{}|{}|{limit}|{}|{:?}", row.id, row.updated_at, state.vectors.generation(), state.vectors.status());
+    // So does the listing leaving matching with time (stale, past its deadline).
+    let matchable = crate::service::freshness::matchable(&row, &state.settings.matching.freshness(), state.clock.now());
+    let key = format!(
+        "{}|{}|{limit}|{}|{:?}|{matchable}",
+        row.id,
+        row.updated_at,
+        state.vectors.generation(),
+        state.vectors.status()
+    );
     let shown = |list: &MatchAnswer| {
         if member {
             let now = state.clock.now();

@@ -11,6 +11,7 @@ pub mod connections;
 pub mod contracts;
 pub mod extract;
 pub mod files;
+pub mod freshness;
 pub mod idempotency;
 pub mod instruments;
 pub mod integrity;
@@ -129,6 +130,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/demands/{id}/approve").route(post().to(listings::approve_demand)))
                 .service(resource("/admin/demands/{id}/reject").route(post().to(listings::reject_demand)))
                 .service(resource("/admin/review-queue").route(get().to(listings::review_queue)))
+                // freshness and insights
+                .service(resource("/achievements/{id}/confirm").route(post().to(freshness::confirm_achievement)))
+                .service(resource("/demands/{id}/confirm").route(post().to(freshness::confirm_demand)))
+                .service(resource("/demands/{id}/extend").route(post().to(freshness::extend_demand)))
+                .service(resource("/achievements/{id}/insights").route(get().to(freshness::achievement_insights)))
+                .service(resource("/demands/{id}/insights").route(get().to(freshness::demand_insights)))
                 // confidential detail and NDAs
                 .service(
                     resource("/achievements/{id}/access-requests")

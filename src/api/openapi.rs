@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    access, admin, auth, brokers, challenges, connections, contracts, files, instruments, integrity, listings,
-    matching, meta, ops, organizations, registrations, subscriptions, users, vouchers,
+    access, admin, auth, brokers, challenges, connections, contracts, files, freshness, instruments, integrity,
+    listings, matching, meta, ops, organizations, registrations, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -34,6 +34,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         listings::create_demand, listings::list_demands, listings::get_demand, listings::update_demand,
         listings::submit_demand, listings::withdraw_demand, listings::approve_demand, listings::reject_demand,
         listings::review_queue,
+        freshness::confirm_achievement, freshness::confirm_demand, freshness::extend_demand,
+        freshness::achievement_insights, freshness::demand_insights,
         subscriptions::create, subscriptions::list, subscriptions::delete,
         matching::demand_matches, matching::achievement_matches,
         connections::create, connections::list, connections::get, connections::accept, connections::decline,

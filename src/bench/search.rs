@@ -1,5 +1,6 @@
 //! `techtransfer bench search`: index build time, index memory and query latency
-//! (p50/p95/p99) for typical 1–3 word queries with one filter, at several corpus sizes.
+//! (p50/p95/p99) for typical 1–3 word queries with one filter, at several corpus sizes, and
+//! what counting the page's search appearances adds to each query (`tally_us`, the mean).
 
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,8 @@ pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
         pieces.len()
     );
     println!(
-        "{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}",
-        "listings", "build_s", "index_mib", "p50_ms", "p95_ms", "p99_ms", "hits_avg"
+        "{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "listings", "build_s", "index_mib", "p50_ms", "p95_ms", "p99_ms", "hits_avg", "tally_us"
     );
     for &n in sizes {
         let before = rss_mib();
@@ -38,6 +39,9 @@ pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
         let mut rng = StdRng::seed_from_u64(7);
         let mut samples: Vec<Duration> = Vec::with_capacity(queries);
         let mut hits = 0usize;
+        let tally = crate::service::insights::SearchTally::default();
+        let mut tallying = Duration::ZERO;
+        let now = chrono::Utc::now();
         for i in 0..queries + 50 {
             let q = pieces.short_query(&mut rng);
             let filters = match i % 3 {
@@ -46,18 +50,23 @@ pub fn run(sizes: &[usize], queries: usize) -> anyhow::Result<()> {
                 _ => Filters { max_price: Some(rng.random_range(1..1000u64) * 1_000_000), ..Filters::default() },
             };
             let t = Instant::now();
-            let (_ids, total) = collection.search(&q, &filters, Sort::Relevance, 0, 20)?;
+            let (ids, total) = collection.search(&q, &filters, Sort::Relevance, 0, 20)?;
             let took = t.elapsed();
+            let t = Instant::now();
+            tally.shown(&ids, now);
+            let counted = t.elapsed();
             if i >= 50 {
                 samples.push(took);
                 hits += total;
+                tallying += counted;
             }
         }
         let (p50, p95, p99) = percentiles(&mut samples);
         println!(
-            "{n:>9} {:>10.2} {memory:>10.1} {p50:>9.3} {p95:>9.3} {p99:>9.3} {:>9}",
+            "{n:>9} {:>10.2} {memory:>10.1} {p50:>9.3} {p95:>9.3} {p99:>9.3} {:>9} {:>9.2}",
             build.as_secs_f64(),
-            hits / queries.max(1)
+            hits / queries.max(1),
+            tallying.as_secs_f64() * 1e6 / queries.max(1) as f64
         );
     }
     Ok(())

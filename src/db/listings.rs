@@ -32,6 +32,10 @@ pub struct ListingRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub first_matched_at: Option<NaiveDateTime>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub deadline_reminded_at: Option<NaiveDateTime>,
+    pub stale_reminded_at: Option<NaiveDateTime>,
+    pub stale_notified_at: Option<NaiveDateTime>,
 }
 
 impl ListingRow {

@@ -9,6 +9,7 @@ pub mod conn;
 pub mod connections;
 pub mod contracts;
 pub mod files;
+pub mod freshness;
 pub mod idempotency;
 pub mod instruments;
 pub mod integrity;

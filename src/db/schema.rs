@@ -198,6 +198,18 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         first_matched_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        deadline_reminded_at -> Nullable<Timestamp>,
+        stale_reminded_at -> Nullable<Timestamp>,
+        stale_notified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    search_appearances (listing_id, day) {
+        listing_id -> Text,
+        day -> Date,
+        n -> BigInt,
     }
 }
 

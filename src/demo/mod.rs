@@ -79,12 +79,23 @@ pub struct Summary {
     pub accounts: Vec<Account>,
     /// Documents the seeded records refer to: the caller writes them to object storage.
     pub files: Vec<DemoFile>,
+    /// Listing freshness and insights on show (see [`freshness`]).
+    pub freshness: Showcase,
 }
 
 /// The bytes of a seeded file and where they belong.
 pub struct DemoFile {
     pub storage_key: String,
     pub bytes: Vec<u8>,
+}
+
+/// The listings that show freshness and insights: an achievement with weeks of insights, a
+/// demand past its deadline (`expired`) and an achievement nobody confirmed (stale).
+#[derive(Debug, Default)]
+pub struct Showcase {
+    pub insights_achievement: Option<String>,
+    pub expired_demand: Option<String>,
+    pub stale_achievement: Option<String>,
 }
 
 /// Hashes `password` for each email up front (slow work outside the transaction).
@@ -240,6 +251,10 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
     brokers(c, &admin, &owners, now - Duration::days(3))?;
     let sharing_voucher = vouchers(c, &admin, &owners, now)?;
     instruments(c, &owners, sharing_voucher.as_deref(), now)?;
+    let showcase = freshness(c, &admin, &owners, now)?;
+    if showcase.stale_achievement.is_some() {
+        published.0 += 1;
+    }
     let files = registrations(c, &admin, &owners, now)?;
 
     // The seeded accounts did not really ask to be told about their own demo data (the
@@ -248,7 +263,14 @@ pub fn seed(c: &mut AnyConnection, hash: Hasher<'_>, now: DateTime<Utc>, synthet
         db::schema::jobs::table.filter(db::schema::jobs::kind.ne_all(["daily_digest", "registration_overdue"])),
     )
     .execute(c)?;
-    Ok(Summary { organizations: owners.len(), achievements: published.0, demands: published.1, accounts, files })
+    Ok(Summary {
+        organizations: owners.len(),
+        achievements: published.0,
+        demands: published.1,
+        accounts,
+        files,
+        freshness: showcase,
+    })
 }
 
 /// `n` published listings from `bench::synth` (three achievements to one demand), owned in
@@ -505,6 +527,131 @@ fn instruments(
     Ok(())
 }
 
+/// Freshness and insights: one of `university1`'s achievements with five weeks of match
+/// impressions, search appearances and connection requests (accepted and declined with
+/// reasons); a demand whose deadline passed, expired by the freshness sweep; an achievement
+/// published 200 days ago and never confirmed, so stale under the default 180 days.
+fn freshness(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    now: DateTime<Utc>,
+) -> AppResult<Showcase> {
+    use crate::db::match_events::Impression;
+    use crate::domain::connection::DeclineReason;
+    use crate::domain::match_event::MatchMode;
+    let mut showcase = Showcase::default();
+    let enterprises = enterprises(owners);
+    let Some(university) = owners.iter().find(|(k, _)| *k == OrgKind::University).map(|(_, a)| a) else {
+        return Ok(showcase);
+    };
+    let Some(org_id) = university.org_id() else { return Ok(showcase) };
+    let filter = db::listings::ListFilter {
+        kind: "achievement".into(),
+        status: Some("published".into()),
+        org_id: Some(org_id.to_owned()),
+        ..Default::default()
+    };
+    // Past the listings the demo connections already asked about.
+    let (rows, _) = db::listings::list(c, &filter, 8, 1)?;
+    if let Some(listing) = rows.first() {
+        let demands =
+            db::listings::ListFilter { kind: "demand".into(), status: Some("published".into()), ..Default::default() };
+        let (demands, _) = db::listings::list(c, &demands, 0, 12)?;
+        let mut shown = Vec::new();
+        for (week, demand) in demands.iter().enumerate() {
+            for look in 0..(week % 3 + 1) {
+                let at = now - Duration::days(35 - 3 * week as i64) + Duration::hours(look as i64);
+                shown.push(Impression {
+                    org_id: demand.org_id.clone(),
+                    source_listing_id: demand.id.clone(),
+                    listing_id: listing.id.clone(),
+                    rank: (week % 5 + 1) as i32,
+                    mode: MatchMode::Lexical,
+                    at,
+                });
+            }
+        }
+        db::match_events::insert_shown(c, &shown)?;
+        for day in 0..35 {
+            let date = crate::domain::voucher::shanghai_date(now - Duration::days(day));
+            db::freshness::add_search_appearances(c, &listing.id, date, 3 + (day * 7) % 11)?;
+        }
+        let answers: [Option<DeclineReason>; 4] =
+            [None, Some(DeclineReason::Price), Some(DeclineReason::TooEarly), Some(DeclineReason::Price)];
+        for (i, (requester, answer)) in enterprises.iter().rev().zip(answers).enumerate() {
+            let t = now - Duration::days(28 - 6 * i as i64);
+            let d = service::connections::request(
+                c,
+                requester,
+                ListingKind::Achievement,
+                &listing.id,
+                "看到匹配推荐，希望了解该成果的许可方式与报价。",
+                t,
+            )?;
+            let decline = answer.map(|reason| (reason, None));
+            service::connections::respond(c, university, &d.row.id, decline, t + Duration::days(2))?;
+        }
+        showcase.insights_achievement = Some(listing.id.clone());
+    }
+
+    // A demand whose deadline passed yesterday, and an achievement nobody confirmed.
+    let long_ago = now - Duration::days(200);
+    if let Some(owner) = enterprises.first() {
+        let content = ListingContent {
+            title: "食品冷链温湿度追溯标签技术需求".into(),
+            body: "需要低成本的温湿度记录标签，覆盖冷链运输全程，数据可由手机读取并上传追溯平台。".into(),
+            field: Field::ElectronicInformation,
+            keywords: vec!["冷链".into(), "温湿度".into(), "追溯".into()],
+            trl: Some(6),
+            price_fen: Some(30_000_000),
+            negotiable: false,
+            transfer_modes: Vec::new(),
+            patent_numbers: Vec::new(),
+            region: "山东省".into(),
+            deadline: Some(crate::domain::voucher::shanghai_date(now) - Duration::days(1)),
+        }
+        .validated(ListingKind::Demand)?;
+        let row = service::listings::create(c, owner, ListingKind::Demand, content, now - Duration::days(60))?;
+        publish_existing(c, admin, owner, ListingKind::Demand, &row.id, now - Duration::days(60))?;
+        showcase.expired_demand = Some(row.id);
+    }
+    let content = ListingContent {
+        title: "秸秆纤维素酶解制备生物基材料技术".into(),
+        body: "以农作物秸秆为原料，经预处理与酶解制备生物基可降解材料，已完成小试。".into(),
+        field: Field::ModernAgriculture,
+        keywords: vec!["秸秆".into(), "酶解".into(), "生物基材料".into()],
+        trl: Some(4),
+        price_fen: None,
+        negotiable: true,
+        transfer_modes: vec![TransferMode::License, TransferMode::CoDevelopment],
+        patent_numbers: Vec::new(),
+        region: "河南省".into(),
+        deadline: None,
+    }
+    .validated(ListingKind::Achievement)?;
+    let row = service::listings::create(c, university, ListingKind::Achievement, content, long_ago)?;
+    publish_existing(c, admin, university, ListingKind::Achievement, &row.id, long_ago)?;
+    showcase.stale_achievement = Some(row.id);
+    // The hourly sweep as it would have run: expires the demand, marks the achievement stale.
+    service::freshness::sweep(c, &crate::matching::Params::default().freshness(), now)?;
+    Ok(showcase)
+}
+
+/// Submits and approves a listing just created.
+fn publish_existing(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owner: &Actor,
+    kind: ListingKind,
+    id: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    service::listings::submit(c, owner, kind, id, at + Duration::minutes(5))?;
+    service::listings::review(c, admin, kind, id, true, None, at + Duration::hours(3))?;
+    Ok(())
+}
+
 /// What `seed-demo` prints: the counts and the accounts, and which account to use for what.
 pub fn describe(summary: &Summary) -> String {
     use std::fmt::Write;
@@ -530,6 +677,16 @@ pub fn describe(summary: &Summary) -> String {
          university1 has six signed contracts whose registrations are filed (overdue), \
          supplement_requested, under_review, approved, refused and cancelled",
     );
+    if let Some(id) = &summary.freshness.insights_achievement {
+        let _ = write!(out, "\ninsights: GET /api/v1/achievements/{id}/insights as university1");
+    }
+    if let (Some(expired), Some(stale)) = (&summary.freshness.expired_demand, &summary.freshness.stale_achievement) {
+        let _ = write!(
+            out,
+            "\nfreshness: demand {expired} has expired (enterprise1 extends it); achievement {stale} is stale \
+             (university1 confirms it)"
+        );
+    }
     out
 }
 

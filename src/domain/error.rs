@@ -355,6 +355,8 @@ rules! {
     RegistrationAmendNothing = "registration-amend-nothing";
     VerifiedGovernment = "verified-government";
     OfficeExists = "office-exists";
+    // listing freshness and insights
+    InsightsOwnerOnly = "insights-owner-only";
 }
 
 /// A value that fills a rule's placeholder.

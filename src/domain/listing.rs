@@ -16,6 +16,8 @@ text_enum!(
         Withdrawn = "withdrawn",
         /// Achievements only: a signed `transfer` contract moved it to its new owner.
         Transferred = "transferred",
+        /// Demands only: the deadline passed while published (the freshness job).
+        Expired = "expired",
     }
 );
 
@@ -82,16 +84,25 @@ pub enum ListingAction {
     Reject,
     Withdraw,
     MarkTransferred,
+    /// Demands: the deadline passed (the freshness job).
+    Expire,
+    /// Demands: the owner moves the deadline (published, or expired to published again).
+    Extend,
+    /// The owner confirms a published listing is still current.
+    Confirm,
 }
 
 impl ListingAction {
-    pub const ALL: [ListingAction; 6] = [
+    pub const ALL: [ListingAction; 9] = [
         ListingAction::Edit,
         ListingAction::Submit,
         ListingAction::Approve,
         ListingAction::Reject,
         ListingAction::Withdraw,
         ListingAction::MarkTransferred,
+        ListingAction::Expire,
+        ListingAction::Extend,
+        ListingAction::Confirm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +113,9 @@ impl ListingAction {
             Self::Reject => "reject",
             Self::Withdraw => "withdraw",
             Self::MarkTransferred => "mark_transferred",
+            Self::Expire => "expire",
+            Self::Extend => "extend",
+            Self::Confirm => "confirm",
         }
     }
 }
@@ -117,6 +131,9 @@ pub fn apply(kind: ListingKind, from: ListingStatus, action: ListingAction) -> R
         (S::PendingReview, A::Reject) => Some(S::Rejected),
         (S::Published, A::Withdraw) => Some(S::Withdrawn),
         (S::Published, A::MarkTransferred) if kind == ListingKind::Achievement => Some(S::Transferred),
+        (S::Published, A::Expire) if kind == ListingKind::Demand => Some(S::Expired),
+        (S::Published | S::Expired, A::Extend) if kind == ListingKind::Demand => Some(S::Published),
+        (S::Published, A::Confirm) => Some(S::Published),
         _ => None,
     };
     to.ok_or_else(|| DomainError::transition(kind.noun(), from.as_str(), action.as_str()))
@@ -167,6 +184,9 @@ mod tests {
                         (S::PendingReview, A::Reject) => Some(S::Rejected),
                         (S::Published, A::Withdraw) => Some(S::Withdrawn),
                         (S::Published, A::MarkTransferred) if *kind == ListingKind::Achievement => Some(S::Transferred),
+                        (S::Published, A::Expire) if *kind == ListingKind::Demand => Some(S::Expired),
+                        (S::Published | S::Expired, A::Extend) if *kind == ListingKind::Demand => Some(S::Published),
+                        (S::Published, A::Confirm) => Some(S::Published),
                         _ => None,
                     };
                     let got = apply(*kind, from, action).ok();

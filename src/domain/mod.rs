@@ -52,3 +52,4 @@ macro_rules! text_enum {
     };
 }
 pub mod file;
+pub mod freshness;

@@ -454,3 +454,10 @@ word-supplement = supplement
 word-refuse = refuse
 word-amend = amend
 word-cancel-registration = cancel the registration
+
+
+## Listing freshness and insights
+insights-owner-only = only the owning organization and administrators see a listing's insights
+word-expire = expire
+word-extend = extend
+word-confirm = confirm

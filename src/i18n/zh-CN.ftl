@@ -454,3 +454,10 @@ word-supplement = 补正材料
 word-refuse = 不予登记
 word-amend = 变更登记
 word-cancel-registration = 撤销登记
+
+
+## Listing freshness and insights
+insights-owner-only = 只有所属机构和管理员可以查看该信息的洞察数据
+word-expire = 到期下架
+word-extend = 延期
+word-confirm = 确认

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Email;
 use crate::service::accounts::{self, EmailPurpose};
 use crate::service::notify::{self, Notice, Recipient};
-use crate::service::{challenges, subscriptions, vouchers};
+use crate::service::{challenges, freshness, subscriptions, vouchers};
 use crate::state::AppState;
 
 /// Attempts before a job is parked as `failed` (retries back off 2, 4, 8, … minutes).
@@ -49,6 +49,9 @@ pub enum Job {
     DeleteOrphanFile { file_id: String },
     /// A registration's review deadline passed: tell its registrars (once).
     RegistrationOverdue { registration_id: String },
+    /// Hourly: expire demands past their deadline, remind owners, mark listings that left
+    /// matching for want of confirmation, then schedule the next run.
+    FreshnessSweep,
 }
 
 impl Job {
@@ -66,6 +69,7 @@ impl Job {
             Job::CloseSettlement { .. } => "close_settlement",
             Job::DeleteOrphanFile { .. } => "delete_orphan_file",
             Job::RegistrationOverdue { .. } => "registration_overdue",
+            Job::FreshnessSweep => "freshness_sweep",
         }
     }
 }
@@ -115,10 +119,11 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
             state.db.tx(move |c| queue::complete(c, &id)).await
         }
         Job::MatchSubscriptions { target, entity_id } => {
+            let policy = state.settings.matching.freshness();
             state
                 .db
                 .tx(move |c| {
-                    subscriptions::deliver_matches(c, &target, &entity_id, now)?;
+                    subscriptions::deliver_matches(c, &target, &entity_id, &policy, now)?;
                     queue::complete(c, &id)
                 })
                 .await
@@ -178,6 +183,20 @@ async fn execute(state: &AppState, claimed: &queue::ClaimedJob, job: Job) -> App
                     queue::complete(c, &id)
                 })
                 .await
+        }
+        Job::FreshnessSweep => {
+            let policy = state.settings.matching.freshness();
+            let changed = state
+                .db
+                .tx(move |c| {
+                    queue::complete(c, &id)?;
+                    freshness::sweep(c, &policy, now)
+                })
+                .await?;
+            if !changed.is_empty() {
+                state.refresh_index(changed).await?;
+            }
+            Ok(())
         }
         Job::Notify { to, notice } => {
             let base = state.settings.server.public_base_url.clone();

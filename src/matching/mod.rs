@@ -46,6 +46,13 @@ pub struct Params {
     /// Terms found in more than this share of the collection are left out of candidate
     /// retrieval (they cost the most postings and discriminate least); 1.0 keeps all.
     pub max_df_ratio: f32,
+    /// A published listing leaves matching this many days after the later of its publication
+    /// and its owner's last confirmation, until the owner confirms it again (0: never).
+    #[serde(default = "default_confirm_after_days")]
+    pub confirm_after_days: i64,
+    /// The owner is reminded this many days before the listing would leave matching.
+    #[serde(default = "default_confirm_reminder_days")]
+    pub confirm_reminder_days: i64,
     /// Semantic matching (`[matching.embeddings]`); off while its `url` is empty.
     #[serde(default)]
     pub embeddings: embeddings::EmbeddingSettings,
@@ -65,7 +72,27 @@ impl Default for Params {
             region_other: 1.0,
             matched_terms_max: 8,
             max_df_ratio: 1.0,
+            confirm_after_days: default_confirm_after_days(),
+            confirm_reminder_days: default_confirm_reminder_days(),
             embeddings: embeddings::EmbeddingSettings::default(),
+        }
+    }
+}
+
+fn default_confirm_after_days() -> i64 {
+    180
+}
+
+fn default_confirm_reminder_days() -> i64 {
+    14
+}
+
+impl Params {
+    /// The freshness rules these settings describe.
+    pub fn freshness(&self) -> crate::domain::freshness::Policy {
+        crate::domain::freshness::Policy {
+            confirm_after_days: self.confirm_after_days,
+            reminder_days: self.confirm_reminder_days,
         }
     }
 }

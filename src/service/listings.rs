@@ -82,7 +82,7 @@ pub fn create(
     load(c, kind, &id)
 }
 
-fn load(c: &mut AnyConnection, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
+pub(crate) fn load(c: &mut AnyConnection, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
     db::listings::find(c, kind.as_str(), id)?.ok_or_else(|| AppError::not_found(kind.noun()))
 }
 
@@ -124,7 +124,7 @@ pub fn get_noting_attachments(
 
 /// Loads a listing the actor's organization owns: 404 when they cannot even see it, 403
 /// when they can (a published listing of someone else).
-fn owned(c: &mut AnyConnection, actor: &Actor, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
+pub(crate) fn owned(c: &mut AnyConnection, actor: &Actor, kind: ListingKind, id: &str) -> AppResult<ListingRow> {
     let row = get(c, Some(actor), kind, id)?;
     if actor.is_member_of(&row.org_id) {
         Ok(row)

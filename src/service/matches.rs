@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::db::listings::ListingRow;
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::labels;
-use crate::domain::listing::{Field, ListingKind, ListingStatus};
+use crate::domain::listing::{Field, ListingKind};
 use crate::error::{AppError, AppResult};
 use crate::matching::vectors::VectorIndex;
 use crate::matching::{self, Fit, Params, QueryListing, Role};
@@ -14,7 +14,7 @@ use crate::search::index::Collection;
 use crate::search::sync::{field_code, region_code};
 use crate::search::{Kind, SearchIndex};
 
-use super::load_actor;
+use super::{freshness, load_actor};
 
 pub struct Match {
     pub row: ListingRow,
@@ -131,7 +131,7 @@ pub fn counterpart(kind: ListingKind) -> Kind {
     }
 }
 
-/// Ranks published counterparts for a listing of `kind` (see [`authorize`] for who may ask),
+/// Ranks published, fresh counterparts (see [`freshness::matchable`]) for a listing of `kind` (see [`authorize`] for who may ask),
 /// best first, at most `limit`. Runs on a blocking thread.
 ///
 /// With semantic matching on and a query vector for the listing, the BM25 candidates and the
@@ -147,6 +147,11 @@ pub fn rank_for(
     limit: usize,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Match>> {
+    // A listing that left matching (stale, expired) neither is matched nor gets matches.
+    let policy = params.freshness();
+    if !freshness::matchable(row, &policy, now) {
+        return Ok(Vec::new());
+    }
     let role = if kind == ListingKind::Demand { Role::Demand } else { Role::Achievement };
     let other = counterpart(kind);
     let collection: &Collection = index.collection(other);
@@ -171,7 +176,7 @@ pub fn rank_for(
     let rows = db.read_blocking(|c| db::listings::find_many(c, &ids))?;
     let candidates: Vec<(matching::Candidate, &ListingRow)> = rows
         .iter()
-        .filter(|r| r.status == ListingStatus::Published.as_str() && r.org_id != row.org_id)
+        .filter(|r| freshness::matchable(r, &policy, now) && r.org_id != row.org_id)
         .map(|r| {
             let theirs = matching::Facts {
                 field: field_code(&r.field),
@@ -278,7 +283,8 @@ fn lexical(
     let explainer = Explainer::new(collection, q, params, kind, row)?;
     let mut out = Vec::with_capacity(limit);
     for r in ranked {
-        let Some(found) = rows.iter().find(|x| x.id == r.id && x.status == ListingStatus::Published.as_str()) else {
+        let Some(found) = rows.iter().find(|x| x.id == r.id && freshness::matchable(x, &params.freshness(), now))
+        else {
             continue;
         };
         let (matched_terms, text) = explainer.explain(found, &r.fit)?;

@@ -11,6 +11,8 @@ pub mod contracts;
 pub mod embeddings;
 pub mod export;
 pub mod files;
+pub mod freshness;
+pub mod insights;
 pub mod instruments;
 pub mod integrity;
 pub mod listings;

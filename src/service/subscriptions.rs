@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::listings::SubscriptionRow;
 use crate::db::time::to_db;
 use crate::db::{self, AnyConnection};
+use crate::domain::freshness::Policy;
 use crate::domain::links;
 use crate::domain::listing::Field;
 use crate::error::{AppError, AppResult};
@@ -103,23 +104,38 @@ pub fn fits(sub: &SubscriptionRow, item: &Published) -> bool {
     })
 }
 
-fn published_item(c: &mut AnyConnection, target: Target, id: &str) -> AppResult<Option<Published>> {
+fn published_item(
+    c: &mut AnyConnection,
+    target: Target,
+    id: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Published>> {
     Ok(match target {
-        Target::Achievement | Target::Demand => db::listings::find_any(c, id)?.map(|row| Published {
-            text: format!("{} {}", row.keywords().join(" "), row.body),
-            title: row.title,
-            field: row.field,
-            region: Some(row.region),
-            org_id: row.org_id,
-        }),
+        // A listing that left matching (expired, stale) is not announced either.
+        Target::Achievement | Target::Demand => db::listings::find_any(c, id)?
+            .filter(|row| super::freshness::matchable(row, policy, now))
+            .map(|row| Published {
+                text: format!("{} {}", row.keywords().join(" "), row.body),
+                title: row.title,
+                field: row.field,
+                region: Some(row.region),
+                org_id: row.org_id,
+            }),
         Target::Challenge => super::challenges::published_item(c, id)?,
     })
 }
 
 /// Job body: tell every matching subscriber (outside the publishing organization).
-pub fn deliver_matches(c: &mut AnyConnection, target: &str, id: &str, now: DateTime<Utc>) -> AppResult<usize> {
+pub fn deliver_matches(
+    c: &mut AnyConnection,
+    target: &str,
+    id: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
     let target = Target::parse(target).ok_or_else(|| super::corrupt("subscription target", target))?;
-    let Some(item) = published_item(c, target, id)? else { return Ok(0) };
+    let Some(item) = published_item(c, target, id, policy, now)? else { return Ok(0) };
     let mut told = 0;
     for sub in db::listings::subscriptions_for(c, target.as_str())? {
         if !fits(&sub, &item) {

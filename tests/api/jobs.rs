@@ -13,12 +13,15 @@ use techtransfer::jobs::{self, Job, queue};
 fn drop_digest(app: &crate::helpers::TestApp) {
     use diesel::prelude::*;
     use techtransfer::db::schema::jobs;
-    app.with_conn(|c| diesel::delete(jobs::table.filter(jobs::kind.eq("daily_digest"))).execute(c).unwrap());
+    let recurring = ["daily_digest", "freshness_sweep"];
+    app.with_conn(|c| diesel::delete(jobs::table.filter(jobs::kind.eq_any(recurring))).execute(c).unwrap());
 }
 
-/// The queue without the recurring daily digest every app schedules at start.
+/// The queue without the recurring jobs (daily digest, freshness sweep) every app schedules
+/// at start.
 fn work(app: &crate::helpers::TestApp) -> Vec<queue::JobRow> {
-    app.with_conn(|c| queue::list(c).unwrap()).into_iter().filter(|j| j.kind != "daily_digest").collect()
+    let recurring = ["daily_digest", "freshness_sweep"];
+    app.with_conn(|c| queue::list(c).unwrap()).into_iter().filter(|j| !recurring.contains(&j.kind.as_str())).collect()
 }
 
 #[tokio::test]

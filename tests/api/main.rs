@@ -10,6 +10,7 @@ mod challenges;
 mod connections;
 mod contracts;
 mod files;
+mod freshness;
 mod helpers;
 mod instruments;
 mod integrity;

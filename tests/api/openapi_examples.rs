@@ -193,6 +193,12 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
         .expect(201);
     r.send("POST", "/api/v1/access-requests/{id}/decline", &[&id(&request)], Some(&university), &[]).await;
 
+    // Freshness: a published demand's deadline moves.
+    let open_demand = app
+        .publish(&enterprise, &admin, "demand", &crate::helpers::demand_body("风电叶片检测", "叶片无损检测。"))
+        .await;
+    r.send("POST", "/api/v1/demands/{id}/extend", &[&open_demand], Some(&enterprise), &[]).await;
+
     // Connections (供需对接).
     let connection = r
         .send("POST", "/api/v1/connections", NONE, Some(&enterprise), &[("/achievement_id", json!(achievement))])
