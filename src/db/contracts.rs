@@ -141,8 +141,8 @@ pub fn register(c: &mut AnyConnection, id: &str, number: &str, amount: i64, now:
 
 /// A registered contract back to `signed`, without registration (its registration was
 /// cancelled before any payment).
-pub fn deregister(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> AppResult<bool> {
-    let n = diesel::update(contracts::table.find(id).filter(contracts::status.eq("registered")))
+pub fn deregister(c: &mut AnyConnection, id: &str, from: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    let n = diesel::update(contracts::table.find(id).filter(contracts::status.eq(from)))
         .set((
             contracts::status.eq("signed"),
             contracts::registration_no.eq(None::<String>),

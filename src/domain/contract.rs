@@ -110,7 +110,7 @@ pub fn apply(from: ContractStatus, action: ContractAction) -> Result<ContractSta
     let to = match (from, action) {
         (S::Draft, A::CompleteSigning) => Some(S::Signed),
         (S::Signed, A::Register) => Some(S::Registered),
-        (S::Registered, A::CancelRegistration) => Some(S::Signed),
+        (S::Registered | S::Performing, A::CancelRegistration) => Some(S::Signed),
         (S::Registered, A::StartPerforming) => Some(S::Performing),
         (S::Registered | S::Performing, A::Complete) => Some(S::Completed),
         (S::Draft | S::Signed | S::Registered | S::Performing, A::Terminate) => Some(S::Terminated),
@@ -193,7 +193,7 @@ mod tests {
                 let expected = match (from, action) {
                     (S::Draft, A::CompleteSigning) => Some(S::Signed),
                     (S::Signed, A::Register) => Some(S::Registered),
-                    (S::Registered, A::CancelRegistration) => Some(S::Signed),
+                    (S::Registered, A::CancelRegistration) | (S::Performing, A::CancelRegistration) => Some(S::Signed),
                     (S::Registered, A::StartPerforming) => Some(S::Performing),
                     (S::Registered, A::Complete) | (S::Performing, A::Complete) => Some(S::Completed),
                     (S::Draft, A::Terminate) | (S::Signed, A::Terminate) => Some(S::Terminated),

@@ -421,14 +421,14 @@ pub fn mark_deregistered(
 ) -> AppResult<()> {
     let status = status_of(row)?;
     rules::apply(status, ContractAction::CancelRegistration)?;
-    if !db::contracts::deregister(c, &row.id, now)? {
+    if !db::contracts::deregister(c, &row.id, status.as_str(), now)? {
         return Err(DomainError::transition("contract", status.as_str(), "cancel_registration").into());
     }
     audit::record(
         c,
         Some(&actor.id),
         Change::new("contract.registration_cancelled", "contract", &row.id)
-            .status(Some("registered"), "signed")
+            .status(Some(status.as_str()), "signed")
             .detail(serde_json::json!({ "registration_no": row.registration_no, "reason": reason })),
         now,
     )?;

@@ -328,7 +328,7 @@ async fn refusal_then_filing_again() {
 }
 
 #[tokio::test]
-async fn cancelling_moves_the_contract_back_to_signed_until_payments_start() {
+async fn cancelling_moves_the_contract_back_to_signed_and_payments_stay() {
     let app = spawn_app().await;
     let seller = app.member("university").await;
     let buyer = app.member("enterprise").await;
@@ -359,17 +359,30 @@ async fn cancelling_moves_the_contract_back_to_signed_until_payments_start() {
     let again = approve(id.clone()).await;
     assert_ne!(again["registration_no"], approved["registration_no"]);
 
-    // Once a payment is recorded (performing), the registration can no longer be cancelled.
+    // A performing contract (a payment recorded) goes back to signed too; its payments stay,
+    // and no new payment is taken until it is registered again.
     let paid = signed(&app, &seller, &buyer, 100_000).await;
     approve(paid.clone()).await;
     let payment = json!({"amount_fen": 10_000, "paid_at": "2026-03-15T02:30:00Z", "reference": "电汇"});
-    app.post(&format!("/contracts/{paid}/payments"), seller.t(), &payment).await.expect(200);
+    let payments = format!("/contracts/{paid}/payments");
+    app.post(&payments, seller.t(), &payment).await.expect(200);
+    assert_eq!(app.get(&format!("/contracts/{paid}"), seller.t()).await.expect(200)["status"], "performing");
+    app.post(&path(&paid, "cancel"), office.t(), &json!({"reason": "误登记"})).await.expect(200);
+    let contract = app.get(&format!("/contracts/{paid}"), seller.t()).await.expect(200);
+    assert_eq!(contract["status"], "signed");
+    assert_eq!(contract["paid_fen"], 10_000, "recorded payments stay: {contract}");
+    app.post(&payments, seller.t(), &payment).await.problem(409, "invalid_state_transition");
+    approve(paid.clone()).await;
+    assert_eq!(app.get(&format!("/contracts/{paid}"), seller.t()).await.expect(200)["status"], "registered");
+    app.post(&payments, seller.t(), &payment).await.expect(200);
+    let contract = app.get(&format!("/contracts/{paid}"), seller.t()).await.expect(200);
+    assert_eq!((contract["status"].as_str(), contract["paid_fen"].as_i64()), (Some("performing"), Some(20_000)));
+
+    // A completed contract's registration stays.
+    app.post(&format!("/contracts/{paid}/complete"), seller.t(), &json!({})).await.expect(200);
     app.post(&path(&paid, "cancel"), office.t(), &json!({"reason": "误登记"}))
         .await
         .problem(409, "invalid_state_transition");
-    let still = app.get(&format!("/contracts/{paid}/registration"), seller.t()).await.expect(200);
-    assert_eq!(still["status"], "approved");
-    assert_eq!(app.get(&format!("/contracts/{paid}"), seller.t()).await.expect(200)["status"], "performing");
 }
 
 #[tokio::test]
