@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod ops;
 pub mod organizations;
 pub mod registrations;
+pub mod settlement_batches;
 pub mod subscriptions;
 pub mod users;
 pub mod vouchers;
@@ -240,6 +241,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/admin/vouchers/{id}/revoke").route(post().to(vouchers::revoke)))
                 .service(resource("/admin/voucher-programs/{id}/ledger").route(get().to(vouchers::ledger)))
                 .service(resource("/admin/voucher-programs/{id}/summary").route(get().to(vouchers::summary)))
+                .service(
+                    resource("/admin/voucher-programs/{id}/settlement-batches")
+                        .route(post().to(settlement_batches::create))
+                        .route(get().to(settlement_batches::list)),
+                )
+                .service(
+                    resource("/admin/settlement-batches/{id}/statement").route(get().to(settlement_batches::statement)),
+                )
+                .service(
+                    resource("/admin/settlement-batches/{id}/statement.csv")
+                        .route(get().to(settlement_batches::statement_csv)),
+                )
                 // brokers (技术经理人)
                 .service(resource("/me/broker-profile").route(post().to(brokers::save_profile)))
                 .service(resource("/brokers").route(get().to(brokers::list)))

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     access, admin, auth, brokers, challenges, connections, contracts, files, freshness, instruments, integrity,
-    listings, matching, meta, ops, organizations, registrations, subscriptions, users, vouchers,
+    listings, matching, meta, ops, organizations, registrations, settlement_batches, subscriptions, users, vouchers,
 };
 use crate::api::openapi::problems::*;
 
@@ -49,6 +49,8 @@ money is integer fen (`_fen`), ratios integer basis points (`_bp`)."
         vouchers::list_applications, vouchers::approve, vouchers::reject_application, vouchers::list_vouchers,
         vouchers::get_voucher, vouchers::redeem, vouchers::list_redemptions, vouchers::get_redemption, vouchers::confirm,
         vouchers::settle, vouchers::reject_redemption, vouchers::revoke, vouchers::ledger, vouchers::summary,
+        settlement_batches::create, settlement_batches::list, settlement_batches::statement,
+        settlement_batches::statement_csv,
         contracts::create, contracts::list, contracts::get, contracts::sign, contracts::register, contracts::payment,
         contracts::commercialization, contracts::distribution, contracts::complete, contracts::terminate,
         registrations::file, registrations::get, registrations::request_supplement, registrations::supplement,

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod registrations;
 pub mod schema;
+pub mod settlement_batches;
 pub mod time;
 pub mod users;
 pub mod vectors;

@@ -472,6 +472,20 @@ diesel::table! {
         created_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
         decided_at -> Nullable<Timestamp>,
+        batch_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    voucher_settlement_batches (id) {
+        id -> Text,
+        program_id -> Text,
+        cut_off -> Date,
+        redemption_count -> BigInt,
+        total_fen -> BigInt,
+        ids_sha256 -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
     }
 }
 

@@ -450,6 +450,7 @@ pub struct RedemptionRow {
     pub created_at: NaiveDateTime,
     pub confirmed_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
+    pub batch_id: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -498,6 +499,28 @@ pub fn redemption_transition(
             .execute(c)?
     };
     Ok(n == 1)
+}
+
+/// Guarded `confirmed → settled`, recording the batch that settled it, if any; false when the
+/// redemption was no longer confirmed.
+pub fn redemption_settle(
+    c: &mut AnyConnection,
+    id: &str,
+    batch_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let n = diesel::update(redemptions::table.find(id).filter(redemptions::status.eq("confirmed")))
+        .set((
+            redemptions::status.eq("settled"),
+            redemptions::decided_at.eq(to_db(now)),
+            redemptions::batch_id.eq(batch_id),
+        ))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
+pub fn find_vouchers(c: &mut AnyConnection, ids: &[String]) -> AppResult<Vec<VoucherRow>> {
+    Ok(vouchers::table.filter(vouchers::id.eq_any(ids)).load(c)?)
 }
 
 pub fn list_redemptions(

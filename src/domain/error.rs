@@ -65,6 +65,7 @@ error_codes! {
     DuplicateAccessRequest = "duplicate_access_request", 409, "The organization already has a live access request";
     NdaVersionMismatch = "nda_version_mismatch", 409, "The NDA accepted is not the one offered";
     SlotTaken = "slot_taken", 409, "The instrument is already booked for that time";
+    NothingToSettle = "nothing_to_settle", 409, "No confirmed redemption to settle up to the cut-off";
     BookingSuspended = "booking_suspended", 403, "Booking rights suspended after repeated no-shows";
     PayloadTooLarge = "payload_too_large", 413, "Payload too large";
     FileTooLarge = "file_too_large", 413, "File larger than its purpose allows";
@@ -357,6 +358,10 @@ rules! {
     OfficeExists = "office-exists";
     // listing freshness and insights
     InsightsOwnerOnly = "insights-owner-only";
+    // settlement batches
+    CutOffFuture = "cut-off-future";
+    CutOffPeriod = "cut-off-period";
+    NothingToSettle = "nothing-to-settle";
 }
 
 /// A value that fills a rule's placeholder.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::error::{DomainError, ErrorCode, Message, Rule};
+use super::error::{DomainError, ErrorCode, Message, Rule, Validator};
 use super::money::mul_bp_floor;
 use crate::text_enum;
 
@@ -71,6 +71,25 @@ pub fn check_settlement(settle_by: NaiveDate, now: DateTime<Utc>) -> Result<(), 
         ));
     }
     Ok(())
+}
+
+/// A settlement batch's cut-off day: not after today (Shanghai) and within the program's
+/// settlement period, from its first application day to its last settlement day.
+pub fn check_cut_off(
+    cut_off: NaiveDate,
+    applications_open: NaiveDate,
+    settle_by: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let today = shanghai_date(now);
+    let mut v = Validator::new();
+    v.check(cut_off <= today, "cut_off", Message::rule(Rule::CutOffFuture).arg("today", today.to_string()));
+    v.check(
+        (applications_open..=settle_by).contains(&cut_off),
+        "cut_off",
+        Message::rule(Rule::CutOffPeriod).arg("from", applications_open.to_string()).arg("to", settle_by.to_string()),
+    );
+    v.finish()
 }
 
 /// What a redemption reserves: the voucher pays `coverage_ratio_bp` of the fee, at most its

@@ -461,3 +461,8 @@ insights-owner-only = only the owning organization and administrators see a list
 word-expire = expire
 word-extend = extend
 word-confirm = confirm
+
+## Settlement batches (结算批次)
+cut-off-future = must not be after today ({ $today })
+cut-off-period = must lie within the program's settlement period, { $from } to { $to }
+nothing-to-settle = no confirmed redemption of this program was confirmed up to { $date } and is still unsettled

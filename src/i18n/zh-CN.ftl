@@ -461,3 +461,8 @@ insights-owner-only = 只有所属机构和管理员可以查看该信息的洞�
 word-expire = 到期下架
 word-extend = 延期
 word-confirm = 确认
+
+## Settlement batches (结算批次)
+cut-off-future = 不能晚于今天（{ $today }）
+cut-off-period = 须在本计划的结算期内：{ $from } 至 { $to }
+nothing-to-settle = 截至 { $date } 没有已确认且尚未兑付的兑付申请

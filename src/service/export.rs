@@ -34,10 +34,23 @@ fn finish(writer: csv::Writer<Vec<u8>>) -> AppResult<String> {
 }
 
 /// The BOM and the header row: `中文名 (field)` so people and programs both find columns.
-pub fn contracts_header() -> AppResult<String> {
+pub fn csv_header(columns: &[(&str, &str)]) -> AppResult<String> {
     let mut w = writer();
-    w.write_record(COLUMNS.iter().map(|(zh, en)| format!("{zh} ({en})"))).map_err(AppError::internal)?;
+    w.write_record(columns.iter().map(|(zh, en)| format!("{zh} ({en})"))).map_err(AppError::internal)?;
     Ok(format!("\u{feff}{}", finish(w)?))
+}
+
+pub fn contracts_header() -> AppResult<String> {
+    csv_header(&COLUMNS)
+}
+
+/// CSV records of `rows`, formulas defused.
+pub fn csv_rows(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<String> {
+    let mut w = writer();
+    for cells in rows {
+        w.write_record(cells.iter().map(|v| defuse(v).into_owned())).map_err(AppError::internal)?;
+    }
+    finish(w)
 }
 
 /// Defuses spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@` gets a leading `'`

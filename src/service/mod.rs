@@ -22,6 +22,7 @@ pub mod notify;
 pub mod organizations;
 pub mod registrations;
 pub mod review_queue;
+pub mod settlement_batches;
 pub mod stats;
 pub mod subscriptions;
 pub mod vouchers;

@@ -283,7 +283,7 @@ pub fn approve(
     voucher(c, &voucher_id)
 }
 
-fn yuan(fen: i64) -> String {
+pub(crate) fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
 
@@ -534,10 +534,42 @@ pub fn settle(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>
     let program_id = redemption(c, id)?.program_id;
     lock_program(c, &program_id)?;
     let r = redemption(c, id)?;
-    rules::apply_redemption(redemption_status(&r)?, RedemptionAction::Settle)?;
+    let from = redemption_status(&r)?;
+    let to = rules::apply_redemption(from, RedemptionAction::Settle)?;
     let p = program(c, &r.program_id)?;
     rules::check_settlement(p.settle_by, now)?;
-    move_redemption(c, Some(&actor.id), &r, RedemptionAction::Settle, None, now)?;
+    settle_one(c, &r, None, now)?;
+    audit::record(
+        c,
+        Some(&actor.id),
+        Change::new("voucher_redemption.settle", "voucher_redemption", &r.id).status(Some(from.as_str()), to.as_str()),
+        now,
+    )?;
+    let v = voucher(c, &r.voucher_id)?;
+    let notice = Notice::new(
+        "voucher_redemption_settled",
+        "创新券已兑付",
+        format!("券码 {} 的 {} 元服务费已完成兑付。", v.code, yuan(r.amount_fen)),
+    )
+    .about("voucher_redemption", id);
+    notify::send(c, Recipient::Org(r.provider_org_id.clone()), notice.clone(), now)?;
+    notify::send(c, Recipient::Org(v.enterprise_id.clone()), notice, now)?;
+    redemption(c, id)
+}
+
+/// Settles one confirmed redemption — guarded `confirmed → settled` (naming `batch_id`), its
+/// reservation moved to settled on the voucher and the program, and the ledger's `settle`
+/// row. The caller holds the program's lock, has checked the settlement deadline and
+/// records the audit entry (one per redemption, or one per batch).
+pub(crate) fn settle_one(
+    c: &mut AnyConnection,
+    r: &RedemptionRow,
+    batch_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if !db::vouchers::redemption_settle(c, &r.id, batch_id, now)? {
+        return Err(DomainError::transition("redemption", &r.status, RedemptionAction::Settle.as_str()).into());
+    }
     if !db::vouchers::voucher_settle(c, &r.voucher_id, r.amount_fen)? {
         return Err(AppError::internal(anyhow::anyhow!(
             "voucher {} reserved less than redemption {}",
@@ -554,17 +586,7 @@ pub fn settle(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>
         LedgerKind::Settle.as_str(),
         r.amount_fen,
         now,
-    )?;
-    let v = voucher(c, &r.voucher_id)?;
-    let notice = Notice::new(
-        "voucher_redemption_settled",
-        "创新券已兑付",
-        format!("券码 {} 的 {} 元服务费已完成兑付。", v.code, yuan(r.amount_fen)),
     )
-    .about("voucher_redemption", id);
-    notify::send(c, Recipient::Org(r.provider_org_id.clone()), notice.clone(), now)?;
-    notify::send(c, Recipient::Org(v.enterprise_id.clone()), notice, now)?;
-    redemption(c, id)
 }
 
 /// An admin rejects a redemption: its reservation goes back to the voucher (or, if the

@@ -28,6 +28,7 @@ mod races;
 mod read_path;
 mod registration;
 mod security;
+mod settlement_batches;
 mod semantic;
 mod torture;
 mod vouchers;
