@@ -383,6 +383,18 @@ async fn every_json_request_body_has_an_example_the_server_accepts() {
     app.post(&format!("/voucher-redemptions/{}/confirm", id(&redemption)), enterprise.t(), &json!({}))
         .await
         .expect(200);
+    // The confirmed redemption is settled by a batch closed today (the example's cut-off is a
+    // date of the documented program, not of this one).
+    let batch = r
+        .send(
+            "POST",
+            "/api/v1/admin/voucher-programs/{id}/settlement-batches",
+            &[&program],
+            Some(&admin),
+            &[("/cut_off", json!(today.to_string()))],
+        )
+        .await;
+    assert_eq!(batch["count"], 1);
     let mut second = r.example("POST /api/v1/voucher-redemptions");
     second["voucher_code"] = voucher["code"].clone();
     second["invoice_no"] = json!("25322000000012345679");

@@ -1,10 +1,11 @@
 //! The cross-flow torture test: many clients run a random mix of the money and state flows
-//! (vouchers: apply, approve, reject, redeem, confirm, settle, reject, revoke, expire;
+//! (vouchers: apply, approve, reject, redeem, confirm, settle, settlement batch, reject, revoke, expire;
 //! challenges: bid, score, award, eliminate, milestone deliver/accept/reject, cancel;
 //! contracts: sign, register, pay, terminate, commercialization, distribution; shared
 //! instruments: book (some paid by voucher), approve, reject, complete, no-show, cancel) on
 //! shared programs, vouchers, challenges, contracts and instrument slots, so that flows
-//! collide. Then: no 5xx, every ledger reconciles, every voucher's reservation is exactly what
+//! collide. Then: no 5xx, every ledger reconciles (per program, voucher and settlement batch;
+//! every settled redemption has exactly one `settle` row), every voucher's reservation is exactly what
 //! its open redemptions and bookings hold, no two live bookings of an instrument overlap, no horse race in progress without a winner, no payment accepted after
 //! a termination was acknowledged, stages never went backwards, the audit chain verifies, and
 //! every 2xx state change left exactly its audit entry (so no refused request left one).
@@ -24,7 +25,8 @@ use serde_json::{Value, json};
 use techtransfer::db::Backend;
 use techtransfer::db::schema::{
     audit_log, bids, challenge_payments, challenges, contract_payments, contracts, instrument_bookings,
-    voucher_enterprise_totals, voucher_ledger, voucher_programs, voucher_redemptions as redemptions, vouchers,
+    voucher_enterprise_totals, voucher_ledger, voucher_programs, voucher_redemptions as redemptions,
+    voucher_settlement_batches, vouchers,
 };
 use techtransfer::state::AppState;
 
@@ -318,6 +320,7 @@ async fn client(world: Arc<World>, mut rng: StdRng, end: Instant) {
             104..=105 => booking_step(&world, &mut rng, "complete").await,
             106 => booking_step(&world, &mut rng, "no-show").await,
             107 => booking_step(&world, &mut rng, "cancel").await,
+            108 => settlement_batch(&world, &mut rng).await,
             _ => read_back(&world, &mut rng).await,
         }
     }
@@ -677,16 +680,26 @@ async fn read_back(w: &World, rng: &mut StdRng) {
     }
 }
 
+/// Now and then an admin closes a settlement batch with a cut-off of today, colliding with
+/// single settles, rejections, revocations and redemptions.
+async fn settlement_batch(w: &World, rng: &mut StdRng) {
+    let program = pick(rng, &w.programs).unwrap();
+    let today = techtransfer::domain::voucher::shanghai_date(w.clock.now());
+    let path = format!("/admin/voucher-programs/{program}/settlement-batches");
+    w.post(rng, "settlement_batch", &path, &w.admin, json!({"cut_off": today.to_string()})).await;
+}
+
 // ---- afterwards ----
 
 /// Audit actions of which every successful request of the listed operations writes exactly one.
-const AUDITED: [(&[&str], &str); 24] = [
+const AUDITED: [(&[&str], &str); 25] = [
     (&["apply"], "voucher_application.submit"),
     (&["approve"], "voucher_application.approve"),
     (&["reject_application"], "voucher_application.reject"),
     (&["redeem", "complete_booking_paid"], "voucher_redemption.create"),
     (&["confirm"], "voucher_redemption.confirm"),
     (&["settle"], "voucher_redemption.settle"),
+    (&["settlement_batch"], "voucher_settlement_batch.create"),
     (&["reject_redemption"], "voucher_redemption.reject"),
     (&["revoke"], "voucher.revoke"),
     (&["eliminate"], "bid.eliminate"),
@@ -723,6 +736,7 @@ fn check(
     }
     app.with_conn(|c| {
         money_invariants(c, &mut failures);
+        batch_invariants(c, &mut failures);
         booking_invariants(c, &mut failures);
         challenge_invariants(c, &mut failures);
         contract_invariants(c, &mut failures);
@@ -852,6 +866,57 @@ fn money_invariants(c: &mut techtransfer::db::AnyConnection, failures: &mut Vec<
         }
         if sum(&program, Some(&id), &["expire", "revoke"]) != returned {
             failures.push(format!("voucher {id}: returned {returned} ≠ ledger"));
+        }
+    }
+}
+
+/// Each settlement batch reconciles: Σ of its redemptions' `settle` ledger rows = its total =
+/// Σ of its redemptions' amounts, with its count; every settled redemption has exactly one
+/// `settle` row (never settled twice, by a batch or singly), and only settled ones are in a batch.
+fn batch_invariants(c: &mut techtransfer::db::AnyConnection, failures: &mut Vec<String>) {
+    let batches: Vec<(String, i64, i64)> = voucher_settlement_batches::table
+        .select((
+            voucher_settlement_batches::id,
+            voucher_settlement_batches::redemption_count,
+            voucher_settlement_batches::total_fen,
+        ))
+        .load(c)
+        .unwrap();
+    let rows: Vec<(String, String, i64, Option<String>)> = redemptions::table
+        .select((redemptions::id, redemptions::status, redemptions::amount_fen, redemptions::batch_id))
+        .load(c)
+        .unwrap();
+    let settles: Vec<(Option<String>, i64)> = voucher_ledger::table
+        .filter(voucher_ledger::kind.eq("settle"))
+        .select((voucher_ledger::redemption_id, voucher_ledger::amount_fen))
+        .load(c)
+        .unwrap();
+    let mut per_redemption: HashMap<&str, (u32, i64)> = HashMap::new();
+    for (id, amount) in &settles {
+        if let Some(id) = id {
+            let e = per_redemption.entry(id.as_str()).or_default();
+            e.0 += 1;
+            e.1 += amount;
+        }
+    }
+    for (id, status, _, batch) in &rows {
+        let n = per_redemption.get(id.as_str()).map_or(0, |e| e.0);
+        if (status == "settled") != (n == 1) || n > 1 {
+            failures.push(format!("redemption {id} ({status}) has {n} settle ledger rows"));
+        }
+        if batch.is_some() && status != "settled" {
+            failures.push(format!("redemption {id} is in a batch but {status}"));
+        }
+    }
+    for (batch, count, total) in batches {
+        let mine: Vec<_> = rows.iter().filter(|r| r.3.as_deref() == Some(batch.as_str())).collect();
+        let amounts: i64 = mine.iter().map(|r| r.2).sum();
+        let ledger: i64 = mine.iter().map(|r| per_redemption.get(r.0.as_str()).map_or(0, |e| e.1)).sum();
+        if mine.len() as i64 != count || amounts != total || ledger != total {
+            failures.push(format!(
+                "batch {batch}: count {count} / total {total}, but {} redemptions of Σ {amounts}, ledger Σ {ledger}",
+                mine.len()
+            ));
         }
     }
 }
