@@ -402,7 +402,8 @@ fn vouchers(
             ServiceCategory::InspectionTesting,
             at,
         )?;
-        service::vouchers::approve(c, admin, &application.id, 5_000_000, at + Duration::days(2))?;
+        let testing = service::vouchers::approve(c, admin, &application.id, 5_000_000, at + Duration::days(2))?;
+        settled_in_a_batch(c, admin, owners, holder, &program.id, &testing.code, now)?;
         let application = apply(
             c,
             holder,
@@ -425,6 +426,43 @@ fn vouchers(
         )?;
     }
     Ok(sharing)
+}
+
+/// Two testing services paid by `enterprise2`'s testing voucher: the first, confirmed eight
+/// days ago, settled in a settlement batch (结算批次) closed a week ago; the second confirmed
+/// two days ago and waiting for the next batch.
+fn settled_in_a_batch(
+    c: &mut AnyConnection,
+    admin: &Actor,
+    owners: &[(OrgKind, Actor)],
+    holder: &Actor,
+    program_id: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(provider) = owners.iter().find_map(|(kind, a)| {
+        let offers = a.org.as_ref().is_some_and(|o| o.service_categories.contains(&ServiceCategory::InspectionTesting));
+        (*kind == OrgKind::ServiceProvider && offers).then_some(a)
+    }) else {
+        return Ok(());
+    };
+    for (days_ago, fee, invoice) in [(10, 1_600_000, "32002600000011223344"), (4, 900_000, "32002600000011225566")] {
+        let at = now - Duration::days(days_ago);
+        let input = service::vouchers::RedemptionInput {
+            voucher_code: code.to_owned(),
+            service_fee_fen: fee,
+            invoice_no: invoice.to_owned(),
+            description: "菌剂活性与安全性第三方检测".to_owned(),
+        };
+        let r = service::vouchers::redeem(c, provider, &input, at)?;
+        service::vouchers::confirm(c, holder, &r.id, at + Duration::days(2))?;
+        if days_ago == 10 {
+            let closed = now - Duration::days(7);
+            let cut_off = crate::domain::voucher::shanghai_date(closed - Duration::days(1));
+            service::settlement_batches::create(c, admin, program_id, cut_off, closed)?;
+        }
+    }
+    Ok(())
 }
 
 /// A demo booking: instrument, enterprise, days from now, hours, samples, paid by voucher,

@@ -338,3 +338,24 @@ async fn concurrent_batches_and_single_settles_settle_each_redemption_once() {
     let s = app.get(&format!("/admin/voucher-programs/{}/summary", m.program), m.admin.t()).await.expect(200);
     assert_eq!(s["reserved_fen"], 0);
 }
+
+#[tokio::test]
+async fn the_demo_shows_a_closed_batch_and_a_redemption_waiting_for_the_next() {
+    let app = spawn_app().await;
+    let passwords = app.state.passwords.clone();
+    let now = app.clock.now();
+    app.with_conn(|c| techtransfer::demo::seed(c, &|p| passwords.hash(p), now, 0)).expect("seed the demo");
+    let admin = app.login(techtransfer::demo::ADMIN_EMAIL, techtransfer::demo::ADMIN_PASSWORD).await.expect(200);
+    let token = admin["access_token"].as_str();
+    let programs = app.get("/voucher-programs", None).await.expect(200);
+    let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/admin/voucher-programs/{program}/settlement-batches");
+    let batches = app.get(&path, token).await.expect(200);
+    assert_eq!(batches["total"], 1);
+    assert_eq!(batches["items"][0]["count"], 1);
+    let id = batches["items"][0]["id"].as_str().unwrap();
+    let st = app.get(&format!("/admin/settlement-batches/{id}/statement"), token).await.expect(200);
+    assert_eq!(st["providers"].as_array().unwrap().len(), 1);
+    let waiting = app.get("/voucher-redemptions?status=confirmed", token).await.expect(200);
+    assert_eq!(waiting["total"], 1);
+}
