@@ -35,10 +35,7 @@ pub fn create(
     rules::check_cut_off(cut_off, p.applications_open, p.settle_by, now)?;
     rules::check_settlement(p.settle_by, now)?;
     let id = new_id();
-    store::insert(
-        c,
-        &NewBatch { id: &id, program_id, cut_off, created_by: &actor.id, created_at: to_db(now) },
-    )?;
+    store::insert(c, &NewBatch { id: &id, program_id, cut_off, created_by: &actor.id, created_at: to_db(now) })?;
     let confirmed_before = to_db(rules::end_of_shanghai_day(cut_off));
     let mut hash = Sha256::new();
     let (mut count, mut total) = (0_i64, 0_i64);
@@ -52,7 +49,9 @@ pub fn create(
             hash.update(r.id.as_bytes());
             hash.update(b"\n");
             count += 1;
-            total = total.checked_add(r.amount_fen).ok_or_else(|| AppError::internal(anyhow::anyhow!("batch total overflows")))?;
+            total = total
+                .checked_add(r.amount_fen)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("batch total overflows")))?;
         }
     }
     if count == 0 {

@@ -28,7 +28,7 @@ mod races;
 mod read_path;
 mod registration;
 mod security;
-mod settlement_batches;
 mod semantic;
+mod settlement_batches;
 mod torture;
 mod vouchers;

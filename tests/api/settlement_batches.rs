@@ -50,13 +50,17 @@ impl Market {
 
     /// A redemption of `fee` (half of it reserved), confirmed by the holder when `confirm`.
     async fn redemption(&self, code: &str, fee: i64, confirm: bool) -> String {
-        let body = json!({"voucher_code": code, "service_fee_fen": fee, "invoice_no": "FP-2026-7", "description": "材料检测"});
+        let body =
+            json!({"voucher_code": code, "service_fee_fen": fee, "invoice_no": "FP-2026-7", "description": "材料检测"});
         let id = self.app.post("/voucher-redemptions", self.provider.t(), &body).await.expect(201)["id"]
             .as_str()
             .unwrap()
             .to_owned();
         if confirm {
-            self.app.post(&format!("/voucher-redemptions/{id}/confirm"), self.enterprise.t(), &json!({})).await.expect(200);
+            self.app
+                .post(&format!("/voucher-redemptions/{id}/confirm"), self.enterprise.t(), &json!({}))
+                .await
+                .expect(200);
         }
         id
     }
@@ -80,12 +84,7 @@ impl Market {
         self.app.with_conn(|c| {
             use diesel::prelude::*;
             use techtransfer::db::schema::voucher_ledger as l;
-            l::table
-                .filter(l::redemption_id.eq(&id))
-                .filter(l::kind.eq("settle"))
-                .count()
-                .get_result(c)
-                .unwrap()
+            l::table.filter(l::redemption_id.eq(&id)).filter(l::kind.eq("settle")).count().get_result(c).unwrap()
         })
     }
 
@@ -210,7 +209,8 @@ async fn statements_agree_with_the_batch_and_the_csv_has_a_bom() {
     }
     // A second provider.
     let other = app.member("service_provider").await;
-    let body = json!({"voucher_code": code, "service_fee_fen": 10_000, "invoice_no": "=HYPERLINK(1)", "description": "设计"});
+    let body =
+        json!({"voucher_code": code, "service_fee_fen": 10_000, "invoice_no": "=HYPERLINK(1)", "description": "设计"});
     let r = app.post("/voucher-redemptions", other.t(), &body).await.expect(201)["id"].as_str().unwrap().to_owned();
     app.post(&format!("/voucher-redemptions/{r}/confirm"), m.enterprise.t(), &json!({})).await.expect(200);
     let b = m.batch(today(app)).await.expect(201);
@@ -313,7 +313,9 @@ async fn concurrent_batches_and_single_settles_settle_each_redemption_once() {
     for b in &batches {
         match b.status {
             201 => in_batches += b.json()["count"].as_i64().unwrap(),
-            409 => assert!(["nothing_to_settle", "conflict"].contains(&b.json()["code"].as_str().unwrap()), "{}", b.text),
+            409 => {
+                assert!(["nothing_to_settle", "conflict"].contains(&b.json()["code"].as_str().unwrap()), "{}", b.text)
+            }
             s => panic!("batch answered {s}: {}", b.text),
         }
     }
@@ -333,7 +335,10 @@ async fn concurrent_batches_and_single_settles_settle_each_redemption_once() {
     let listed = app.get(&m.batches_path(), m.admin.t()).await.expect(200);
     for b in listed["items"].as_array().unwrap() {
         let (ledger, amounts, count) = m.batch_sums(b["id"].as_str().unwrap());
-        assert_eq!((ledger, amounts, count), (b["total_fen"].as_i64().unwrap(), b["total_fen"].as_i64().unwrap(), b["count"].as_i64().unwrap()));
+        assert_eq!(
+            (ledger, amounts, count),
+            (b["total_fen"].as_i64().unwrap(), b["total_fen"].as_i64().unwrap(), b["count"].as_i64().unwrap())
+        );
     }
     let s = app.get(&format!("/admin/voucher-programs/{}/summary", m.program), m.admin.t()).await.expect(200);
     assert_eq!(s["reserved_fen"], 0);
