@@ -463,6 +463,7 @@ word-extend = extend
 word-confirm = confirm
 
 ## Settlement batches (结算批次)
+code-nothing-to-settle = No confirmed redemption to settle up to the cut-off
 cut-off-future = must not be after today ({ $today })
 cut-off-period = must lie within the program's settlement period, { $from } to { $to }
 nothing-to-settle = no confirmed redemption of this program was confirmed up to { $date } and is still unsettled

@@ -463,6 +463,7 @@ word-extend = 延期
 word-confirm = 确认
 
 ## Settlement batches (结算批次)
+code-nothing-to-settle = 截至结算日没有可兑付的申请
 cut-off-future = 不能晚于今天（{ $today }）
 cut-off-period = 须在本计划的结算期内：{ $from } 至 { $to }
 nothing-to-settle = 截至 { $date } 没有已确认且尚未兑付的兑付申请
