@@ -113,6 +113,14 @@ pub enum Bench {
         #[arg(long, default_value_t = 16)]
         clients: usize,
     },
+    /// One settlement batch of N bulk-inserted confirmed redemptions on a fresh PostgreSQL
+    /// database: time and peak RSS
+    SettlementBatch {
+        #[arg(long, default_value = DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 100_000)]
+        redemptions: usize,
+    },
     /// /admin/stats aggregation latency on a fresh database
     Stats {
         #[arg(long, default_value = "sqlite", value_parser = ["sqlite", "postgres"])]

@@ -197,6 +197,7 @@ fn run_bench(bench: Bench) -> anyhow::Result<()> {
             techtransfer::bench::stats::run(&backend, &pg, listings, contracts, runs)
         }
         Bench::Vouchers { pg, applications, clients } => techtransfer::bench::vouchers::run(&pg, applications, clients),
+        Bench::SettlementBatch { pg, redemptions } => techtransfer::bench::batches::run(&pg, redemptions),
         Bench::Files { size_mib, concurrent, s3_endpoint, s3_bucket, part_size } => {
             techtransfer::bench::files::run(&techtransfer::bench::files::Options {
                 size_mib,

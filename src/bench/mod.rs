@@ -1,6 +1,7 @@
 //! Benchmark commands (`techtransfer bench <name>`): they print their numbers; nothing here
 //! runs in the test suite.
 
+pub mod batches;
 pub mod files;
 pub mod match_quality;
 pub mod matching;
