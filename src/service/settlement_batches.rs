@@ -3,6 +3,8 @@
 //! transaction, under the program's lock, exactly as a single settle does. The batch keeps
 //! the count, the total and a SHA-256 of its sorted redemption ids; one audit entry records it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
@@ -15,7 +17,7 @@ use crate::domain::voucher as rules;
 use crate::error::{AppError, AppResult};
 
 use super::audit::{self, Change};
-use super::vouchers::{lock_program, program, settle_one};
+use super::vouchers::{lock_program, program, settle_on_voucher, settle_redemption};
 use super::{Actor, Page, new_id};
 
 /// Redemptions are read and settled this many at a time.
@@ -40,18 +42,25 @@ pub fn create(
     let mut hash = Sha256::new();
     let (mut count, mut total) = (0_i64, 0_i64);
     let mut after = String::new();
+    let overflow = || AppError::internal(anyhow::anyhow!("batch total overflows"));
     loop {
         let chunk = store::eligible_after(c, program_id, confirmed_before, &after, CHUNK)?;
         let Some(last) = chunk.last() else { break };
         after = last.id.clone();
+        // Balances move once per voucher per chunk and once per batch for the program, not
+        // once per redemption: updating one row thousands of times in a transaction is slow.
+        let mut per_voucher: BTreeMap<&str, i64> = BTreeMap::new();
         for r in &chunk {
-            settle_one(c, r, Some(&id), now)?;
+            settle_redemption(c, r, Some(&id), now)?;
             hash.update(r.id.as_bytes());
             hash.update(b"\n");
             count += 1;
-            total = total
-                .checked_add(r.amount_fen)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("batch total overflows")))?;
+            total = total.checked_add(r.amount_fen).ok_or_else(overflow)?;
+            let on_voucher = per_voucher.entry(r.voucher_id.as_str()).or_default();
+            *on_voucher = on_voucher.checked_add(r.amount_fen).ok_or_else(overflow)?;
+        }
+        for (voucher_id, amount) in per_voucher {
+            settle_on_voucher(c, voucher_id, amount)?;
         }
     }
     if count == 0 {
@@ -61,6 +70,7 @@ pub fn create(
         )
         .into());
     }
+    db::vouchers::program_settle(c, program_id, total)?;
     let ids_sha256 = crate::domain::audit::hex(&hash.finalize());
     store::finish(c, &id, count, total, &ids_sha256)?;
     audit::record(

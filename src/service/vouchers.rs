@@ -538,7 +538,7 @@ pub fn settle(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>
     let to = rules::apply_redemption(from, RedemptionAction::Settle)?;
     let p = program(c, &r.program_id)?;
     rules::check_settlement(p.settle_by, now)?;
-    settle_one(c, &r, None, now)?;
+    settle_one(c, &r, now)?;
     audit::record(
         c,
         Some(&actor.id),
@@ -557,11 +557,20 @@ pub fn settle(c: &mut AnyConnection, actor: &Actor, id: &str, now: DateTime<Utc>
     redemption(c, id)
 }
 
-/// Settles one confirmed redemption — guarded `confirmed → settled` (naming `batch_id`), its
-/// reservation moved to settled on the voucher and the program, and the ledger's `settle`
-/// row. The caller holds the program's lock, has checked the settlement deadline and
-/// records the audit entry (one per redemption, or one per batch).
-pub(crate) fn settle_one(
+/// Settles one confirmed redemption: `settle_redemption`, then its amount moved from reserved
+/// to settled on the voucher and the program. The caller holds the program's lock, has
+/// checked the settlement deadline and records the audit entry.
+fn settle_one(c: &mut AnyConnection, r: &RedemptionRow, now: DateTime<Utc>) -> AppResult<()> {
+    settle_redemption(c, r, None, now)?;
+    settle_on_voucher(c, &r.voucher_id, r.amount_fen)?;
+    db::vouchers::program_settle(c, &r.program_id, r.amount_fen)?;
+    Ok(())
+}
+
+/// The per-redemption half of settling: guarded `confirmed → settled` (naming `batch_id`)
+/// and the ledger's `settle` row. The balances follow: `settle_on_voucher` and
+/// `db::vouchers::program_settle` (a batch sums them per voucher and per program).
+pub(crate) fn settle_redemption(
     c: &mut AnyConnection,
     r: &RedemptionRow,
     batch_id: Option<&str>,
@@ -570,14 +579,6 @@ pub(crate) fn settle_one(
     if !db::vouchers::redemption_settle(c, &r.id, batch_id, now)? {
         return Err(DomainError::transition("redemption", &r.status, RedemptionAction::Settle.as_str()).into());
     }
-    if !db::vouchers::voucher_settle(c, &r.voucher_id, r.amount_fen)? {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "voucher {} reserved less than redemption {}",
-            r.voucher_id,
-            r.id
-        )));
-    }
-    db::vouchers::program_settle(c, &r.program_id, r.amount_fen)?;
     db::vouchers::add_ledger(
         c,
         &r.program_id,
@@ -587,6 +588,14 @@ pub(crate) fn settle_one(
         r.amount_fen,
         now,
     )
+}
+
+/// Moves `amount` of a voucher's reservations to settled.
+pub(crate) fn settle_on_voucher(c: &mut AnyConnection, voucher_id: &str, amount: i64) -> AppResult<()> {
+    if !db::vouchers::voucher_settle(c, voucher_id, amount)? {
+        return Err(AppError::internal(anyhow::anyhow!("voucher {voucher_id} reserved less than {amount} to settle")));
+    }
+    Ok(())
 }
 
 /// An admin rejects a redemption: its reservation goes back to the voucher (or, if the
